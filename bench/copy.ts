@@ -1,0 +1,240 @@
+/**
+ * bench/copy: Signet against skopeo on the same workloads, in the same run, against the same docker-registry.
+ *
+ *   node --import tsx bench/copy.ts [--big-mib 1024] [--tiny 200] [--rounds 3]
+ *
+ * Workloads: one image with a single large layer, and many tiny images (one CLI invocation per image, as a
+ * user's loop would run them); each pulled docker-registry → dir: and pushed dir: → docker-registry. Also the
+ * CLI's start-up (`signet --version` against `node -e 0`). Prints wall time, throughput and peak RSS for each
+ * tool and the ratio Signet/skopeo (below 1.0 means Signet is faster or smaller).
+ */
+import { spawn } from 'node:child_process';
+import { createHash, randomFillSync } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startDockerRegistry } from '../test/helpers/docker-registry.js';
+
+const args = process.argv.slice(2);
+function flag(name: string, dflt: number): number {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+}
+const bigMiB = flag('big-mib', 1024);
+const tinyCount = flag('tiny', 200);
+const rounds = flag('rounds', 3);
+const signetBin = fileURLToPath(new URL('../dist/cli/signet.js', import.meta.url));
+
+interface Measure {
+  wallMs: number;
+  peakRssKiB: number;
+}
+
+/** Run a command under /usr/bin/time to learn its peak RSS. */
+function timed(cmd: string, cmdArgs: string[]): Promise<Measure> {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn('/usr/bin/time', ['-f', '%M', cmd, ...cmdArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+      const lines = err.trim().split('\n');
+      const rss = Number(lines.at(-1));
+      if (code !== 0) {
+        reject(new Error(`${cmd} ${cmdArgs.join(' ')} exited ${code}: ${err}`));
+        return;
+      }
+      resolve({ wallMs, peakRssKiB: Number.isFinite(rss) ? rss : 0 });
+    });
+  });
+}
+
+const signet = (a: string[]): Promise<Measure> => timed(process.execPath, [signetBin, ...a]);
+const skopeo = (a: string[]): Promise<Measure> => timed('skopeo', a);
+
+function sha256(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+/** A dir: image whose single layer is `bytes` bytes of random data, streamed to disk and hashed on the way. */
+async function writeBigImage(dir: string, bytes: number): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const hash = createHash('sha256');
+  const tmp = join(dir, 'layer.tmp');
+  const out = createWriteStream(tmp);
+  const chunk = Buffer.alloc(8 * 1024 * 1024);
+  for (let left = bytes; left > 0; left -= chunk.length) {
+    const part = left >= chunk.length ? chunk : chunk.subarray(0, left);
+    randomFillSync(part);
+    hash.update(part);
+    if (!out.write(part)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  const layerHex = hash.digest('hex');
+  const { rename } = await import('node:fs/promises');
+  await rename(tmp, join(dir, layerHex));
+  await writeConfigAndManifest(dir, [{ hex: layerHex, size: bytes }], 'big');
+}
+
+async function writeConfigAndManifest(dir: string, layers: { hex: string; size: number }[], seed: string): Promise<void> {
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      created: '2026-01-01T00:00:00Z',
+      config: { Env: [`SEED=${seed}`] },
+      rootfs: { type: 'layers', diff_ids: layers.map((l) => `sha256:${l.hex}`) },
+    }),
+  );
+  const configHex = sha256(config);
+  await writeFile(join(dir, configHex), config);
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${configHex}`, size: config.length },
+    layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: `sha256:${l.hex}`, size: l.size })),
+  });
+  await writeFile(join(dir, 'manifest.json'), manifest);
+  await writeFile(join(dir, 'version'), 'Directory Transport Version: 1.1\n');
+}
+
+async function writeTinyImage(dir: string, i: number): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const layer = Buffer.from(`tiny layer ${i} ${'x'.repeat(i % 97)}`);
+  const hex = sha256(layer);
+  await writeFile(join(dir, hex), layer);
+  await writeConfigAndManifest(dir, [{ hex, size: layer.length }], `tiny-${i}`);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+interface Row {
+  workload: string;
+  signet: Measure;
+  skopeo: Measure;
+  bytes: number;
+}
+const rows: Row[] = [];
+
+function mib(kib: number): string {
+  return `${(kib / 1024).toFixed(1)} MiB`;
+}
+
+function report(): void {
+  const lines = [
+    ['workload', 'signet wall', 'skopeo wall', 'wall ratio', 'signet MB/s', 'skopeo MB/s', 'signet peak RSS', 'skopeo peak RSS'],
+  ];
+  for (const r of rows) {
+    const mbps = (m: Measure): string => (r.bytes > 0 ? ((r.bytes / 1e6) / (m.wallMs / 1000)).toFixed(0) : '-');
+    lines.push([
+      r.workload,
+      `${(r.signet.wallMs / 1000).toFixed(2)} s`,
+      `${(r.skopeo.wallMs / 1000).toFixed(2)} s`,
+      (r.signet.wallMs / r.skopeo.wallMs).toFixed(2),
+      mbps(r.signet),
+      mbps(r.skopeo),
+      mib(r.signet.peakRssKiB),
+      mib(r.skopeo.peakRssKiB),
+    ]);
+  }
+  const widths = lines[0]!.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)));
+  for (const l of lines) console.log(l.map((cell, c) => cell.padEnd(widths[c]!)).join('  '));
+}
+
+async function measurePair(workload: string, bytes: number, runSignet: (round: number) => Promise<Measure>, runSkopeo: (round: number) => Promise<Measure>): Promise<void> {
+  const s: Measure[] = [];
+  const k: Measure[] = [];
+  for (let round = 0; round < rounds; round++) {
+    // Alternate who goes first so caches favour neither.
+    if (round % 2 === 0) {
+      s.push(await runSignet(round));
+      k.push(await runSkopeo(round));
+    } else {
+      k.push(await runSkopeo(round));
+      s.push(await runSignet(round));
+    }
+  }
+  const pick = (ms: Measure[]): Measure => ({ wallMs: median(ms.map((m) => m.wallMs)), peakRssKiB: Math.max(...ms.map((m) => m.peakRssKiB)) });
+  rows.push({ workload, bytes, signet: pick(s), skopeo: pick(k) });
+  console.error(`measured: ${workload}`);
+}
+
+async function main(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'signet-bench-'));
+  const registry = await startDockerRegistry();
+  const tls = '--tls-verify=false';
+  try {
+    // Start-up of the CLI.
+    const nodeRuns: Measure[] = [];
+    const versionRuns: Measure[] = [];
+    for (let i = 0; i < 21; i++) {
+      nodeRuns.push(await timed(process.execPath, ['-e', '0']));
+      versionRuns.push(await signet(['--version']));
+    }
+    const node0 = median(nodeRuns.map((m) => m.wallMs));
+    const ver = median(versionRuns.map((m) => m.wallMs));
+    console.log(`start-up: node -e 0 ${node0.toFixed(1)} ms, signet --version ${ver.toFixed(1)} ms, ratio ${(ver / node0).toFixed(2)} (target ≤ 1.30)`);
+
+    // One large layer.
+    const bigBytes = bigMiB * 1024 * 1024;
+    const big = join(work, 'big');
+    await writeBigImage(big, bigBytes);
+    const bigRef = `docker://${registry.host}/bench/big:1`;
+    await skopeo(['copy', '--insecure-policy', `--dest-${tls.slice(2)}`, `dir:${big}`, bigRef]);
+    await measurePair(
+      `pull ${bigMiB} MiB layer → dir:`,
+      bigBytes,
+      async (r) => signet(['copy', '--quiet', `--src-${tls.slice(2)}`, bigRef, `dir:${join(work, `big-s-${r}`)}`]).finally(() => rm(join(work, `big-s-${r}`), { recursive: true, force: true })),
+      async (r) => skopeo(['copy', '--quiet', '--insecure-policy', `--src-${tls.slice(2)}`, bigRef, `dir:${join(work, `big-k-${r}`)}`]).finally(() => rm(join(work, `big-k-${r}`), { recursive: true, force: true })),
+    );
+    await measurePair(
+      `push ${bigMiB} MiB layer dir: →`,
+      bigBytes,
+      (r) => signet(['copy', '--quiet', `--dest-${tls.slice(2)}`, `dir:${big}`, `docker://${registry.host}/bench/big-s-${r}:1`]),
+      (r) => skopeo(['copy', '--quiet', '--insecure-policy', `--dest-${tls.slice(2)}`, `dir:${big}`, `docker://${registry.host}/bench/big-k-${r}:1`]),
+    );
+    await rm(big, { recursive: true, force: true });
+
+    // Many tiny images, one CLI run each.
+    const tinyDirs: string[] = [];
+    for (let i = 0; i < tinyCount; i++) {
+      const d = join(work, `tiny-${i}`);
+      await writeTinyImage(d, i);
+      tinyDirs.push(d);
+    }
+    const loop = async (tool: 'signet' | 'skopeo', f: (i: number) => string[]): Promise<Measure> => {
+      const start = process.hrtime.bigint();
+      let peak = 0;
+      for (let i = 0; i < tinyCount; i++) {
+        const m = tool === 'signet' ? await signet(f(i)) : await skopeo(['--insecure-policy', ...f(i)]);
+        peak = Math.max(peak, m.peakRssKiB);
+      }
+      return { wallMs: Number(process.hrtime.bigint() - start) / 1e6, peakRssKiB: peak };
+    };
+    await measurePair(
+      `push ${tinyCount} tiny images dir: →`,
+      0,
+      (r) => loop('signet', (i) => ['copy', '--quiet', `--dest-${tls.slice(2)}`, `dir:${tinyDirs[i]}`, `docker://${registry.host}/tiny-s${r}/img${i}:1`]),
+      (r) => loop('skopeo', (i) => ['copy', '--quiet', `--dest-${tls.slice(2)}`, `dir:${tinyDirs[i]}`, `docker://${registry.host}/tiny-k${r}/img${i}:1`]),
+    );
+    await measurePair(
+      `pull ${tinyCount} tiny images → dir:`,
+      0,
+      (r) => loop('signet', (i) => ['copy', '--quiet', `--src-${tls.slice(2)}`, `docker://${registry.host}/tiny-s0/img${i}:1`, `dir:${join(work, `tp-s${r}-${i}`)}`]),
+      (r) => loop('skopeo', (i) => ['copy', '--quiet', `--src-${tls.slice(2)}`, `docker://${registry.host}/tiny-k0/img${i}:1`, `dir:${join(work, `tp-k${r}-${i}`)}`]),
+    );
+    report();
+  } finally {
+    await registry.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+await main();

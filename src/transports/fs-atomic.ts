@@ -1,0 +1,141 @@
+/**
+ * File-system access for the local transports. Writes are crash-safe: content is written to a temporary
+ * name in the same directory, flushed to disk, and renamed into place, so a reader sees either the old
+ * content or the complete new content, never a partial file. Every `dir:` / `oci:` / `oci-archive:` write
+ * goes through here; so do their bounded reads of small files.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import { mkdtemp, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { readAllCapped } from '../core/index.js';
+import { isErrnoCode } from './errors.js';
+
+/** A name in the same directory as `path` that no one else uses: `.NAME.<tag>-<random>`. */
+function siblingName(path: string, tag: string): string {
+  return join(dirname(path), `.${basename(path)}.${tag}-${randomBytes(6).toString('hex')}`);
+}
+
+/**
+ * Flush a directory's entries (new names, renames) to disk. File systems that cannot fsync a directory
+ * (EINVAL, ENOTSUP, EISDIR, EPERM) are tolerated: there is nothing more we can do there.
+ */
+export async function fsyncDir(dir: string): Promise<void> {
+  let handle: FileHandle;
+  try {
+    handle = await open(dir, fsConstants.O_RDONLY);
+  } catch (err) {
+    if (isErrnoCode(err, 'EISDIR', 'EPERM', 'EACCES')) return;
+    throw err;
+  }
+  try {
+    await handle.sync();
+  } catch (err) {
+    if (!isErrnoCode(err, 'EINVAL', 'ENOTSUP', 'EISDIR', 'EPERM', 'EBADF')) throw err;
+  } finally {
+    await handle.close();
+  }
+}
+
+async function writeAtomic(path: string, fill: (handle: FileHandle) => Promise<void>): Promise<void> {
+  const temp = siblingName(path, 'tmp');
+  const handle = await open(temp, 'wx', 0o644);
+  let closed = false;
+  try {
+    await fill(handle);
+    await handle.sync();
+    closed = true;
+    await handle.close();
+    await rename(temp, path);
+  } catch (err) {
+    if (!closed) await handle.close().catch(() => undefined);
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+  await fsyncDir(dirname(path));
+}
+
+/** Write `data` to `path` atomically (temp file, fsync, rename, fsync the directory). */
+export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  await writeAtomic(path, async (handle) => {
+    await handle.writeFile(data);
+  });
+}
+
+/**
+ * Write everything `stream` yields to `path` atomically. If the stream errors (e.g. a `DigestVerifier`
+ * rejects the content), the temporary file is removed and that original error is rethrown; nothing
+ * appears at `path`.
+ */
+export async function writeStreamAtomic(path: string, stream: AsyncIterable<Uint8Array>): Promise<void> {
+  try {
+    await writeAtomic(path, async (handle) => {
+      for await (const chunk of stream) {
+        let offset = 0;
+        while (offset < chunk.length) {
+          const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+          offset += bytesWritten;
+        }
+      }
+    });
+  } catch (err) {
+    // The stream may not have been consumed at all (e.g. the temp file could not be created).
+    if (isDestroyable(stream) && !stream.destroyed) stream.destroy();
+    throw err;
+  }
+}
+
+function isDestroyable(value: unknown): value is { destroy(): void; destroyed: boolean } {
+  return typeof value === 'object' && value !== null && typeof (value as { destroy?: unknown }).destroy === 'function';
+}
+
+/** Create an empty, private directory beside `path` (same parent, so it can later be renamed onto `path`). */
+export async function makeTempDirBeside(path: string): Promise<string> {
+  return mkdtemp(join(dirname(path), `.${basename(path)}.tmp-`));
+}
+
+/**
+ * Put the fully written directory `tempDir` at `finalDir`: an existing `finalDir` is renamed aside, `tempDir`
+ * is renamed into place, and the old one is removed. If `finalDir` does not exist, this is a plain rename.
+ * A reader sees the old directory, briefly nothing, or the new directory; never a mixture. If the second
+ * rename fails, the old directory is put back and the error rethrown.
+ */
+export async function replaceDirAtomic(tempDir: string, finalDir: string): Promise<void> {
+  const aside = siblingName(finalDir, 'old');
+  let movedAside = false;
+  try {
+    await rename(finalDir, aside);
+    movedAside = true;
+  } catch (err) {
+    if (!isErrnoCode(err, 'ENOENT')) throw err;
+  }
+  try {
+    await rename(tempDir, finalDir);
+  } catch (err) {
+    if (movedAside) await rename(aside, finalDir).catch(() => undefined);
+    throw err;
+  }
+  await fsyncDir(dirname(finalDir));
+  if (movedAside) await rm(aside, { recursive: true, force: true });
+}
+
+/** Remove a file or directory tree; a missing path is not an error. */
+export async function removePath(path: string): Promise<void> {
+  await rm(path, { recursive: true, force: true });
+}
+
+/** Read a whole file of at most `cap` bytes (`TOO_LARGE` beyond that); undefined when it does not exist. */
+export async function readFileCapped(path: string, cap: number, what: string): Promise<Buffer | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    if (isErrnoCode(err, 'ENOENT')) return undefined;
+    throw err;
+  }
+  try {
+    return await readAllCapped(handle.createReadStream({ autoClose: false }), cap, what);
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,16 @@
+/** transports: where images live (docker registries, dir:, oci:, oci-archive:) behind one interface. */
+export type {
+  SystemContext,
+  BlobInfo,
+  ImageTransport,
+  ImageReference,
+  ImageSource,
+  ImageDestination,
+  ManifestBytes,
+  BlobStream,
+} from './types.js';
+export { parseImageName, findTransport, listTransports } from './registry.js';
+export { dirTransport } from './dir/index.js';
+export { ociTransport } from './oci/index.js';
+export { ociArchiveTransport } from './oci-archive/index.js';
+export { dockerTransport, RegistryClient } from './docker/index.js';

@@ -1,0 +1,59 @@
+/** `oci-archive:PATH[:REF]` references and the `oci-archive` transport. */
+import { pathAndParentDirectories, resolvePathToFullyExplicit, validatePathScope } from '../dir/index.js';
+import { parsePathAndRef } from '../oci/index.js';
+import type { ImageDestination, ImageReference, ImageSource, ImageTransport, SystemContext } from '../types.js';
+import { OciArchiveImageDestination, OciArchiveImageSource } from './archive.js';
+
+export class OciArchiveReference implements ImageReference {
+  readonly transport: ImageTransport = ociArchiveTransport;
+  readonly dockerReference = undefined;
+  /** The archive path as the user wrote it. */
+  readonly file: string;
+  /** Absolute, symlink-free archive path (at parse time); used for file access and the policy identity. */
+  readonly resolvedFile: string;
+  /** The `org.opencontainers.image.ref.name` to read or write, or '' for none. */
+  readonly refName: string;
+
+  constructor(file: string, resolvedFile: string, refName: string) {
+    this.file = file;
+    this.resolvedFile = resolvedFile;
+    this.refName = refName;
+  }
+
+  stringWithinTransport(): string {
+    return this.refName === '' ? this.file : `${this.file}:${this.refName}`;
+  }
+
+  toString(): string {
+    return `oci-archive:${this.stringWithinTransport()}`;
+  }
+
+  policyConfigurationIdentity(): string {
+    return this.resolvedFile;
+  }
+
+  policyConfigurationNamespaces(): string[] {
+    return pathAndParentDirectories(this.resolvedFile);
+  }
+
+  newImageSource(_ctx: SystemContext): Promise<ImageSource> {
+    return OciArchiveImageSource.open(this, this.resolvedFile, this.refName);
+  }
+
+  newImageDestination(_ctx: SystemContext): Promise<ImageDestination> {
+    return OciArchiveImageDestination.open(this, this.resolvedFile, this.refName);
+  }
+}
+
+export function parseOciArchiveReference(reference: string): OciArchiveReference {
+  const { path, refName } = parsePathAndRef(reference, 'oci-archive', false);
+  return new OciArchiveReference(path, resolvePathToFullyExplicit(path, 'oci-archive'), refName);
+}
+
+export const ociArchiveTransport: ImageTransport = {
+  name: 'oci-archive',
+  parseReference: parseOciArchiveReference,
+  validatePolicyConfigurationScope(scope: string): void {
+    validatePathScope(scope, 'oci-archive');
+  },
+};

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { makeImage, writeDirImage } from '../fixtures/images.js';
+import { signet } from '../helpers/run.js';
+
+let work: string;
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'signet-cli-'));
+});
+after(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('signet CLI', () => {
+  it('prints its version and help', async () => {
+    const v = await signet(['--version']);
+    assert.equal(v.code, 0);
+    assert.match(v.stdout, /^\d+\.\d+\.\d+/);
+    const h = await signet(['--help']);
+    assert.equal(h.code, 0);
+    for (const c of ['inspect', 'copy', 'manifest-digest']) assert.match(h.stdout, new RegExp(`\\b${c}\\b`));
+  });
+
+  it('exits 2 with a message for usage errors', async () => {
+    const cases: [string[], RegExp][] = [
+      [['copy', 'dir:/x'], /missing required argument/],
+      [['inspect'], /missing required argument/],
+      [['frobnicate'], /unknown command/],
+      [['inspect', '--tls-verify=maybe', 'docker://x/y'], /expected true or false/],
+      [['--output', 'yaml', 'inspect', 'dir:/x'], /Allowed choices are text, json/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await signet(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
+  });
+
+  it('exits 2 naming the problem for malformed image names, and writes nothing', async () => {
+    const dest = join(work, 'never');
+    const cases: [string, RegExp, string][] = [
+      ['nosuchtransport:/x', /unknown transport "nosuchtransport"/, 'UNKNOWN_TRANSPORT'],
+      ['busybox', /expected transport:reference/, 'INVALID_REFERENCE'],
+      ['docker://UPPER/Case:tag', /lowercase/, 'INVALID_REFERENCE'],
+      ['docker:registry.example.com/app', /\/\//, 'INVALID_REFERENCE'],
+      ['docker://registry.example.com/app:bad tag', /invalid/, 'INVALID_REFERENCE'],
+      ['docker://registry.example.com/app@sha256:1234', /digest/, 'INVALID_DIGEST'],
+    ];
+    for (const [name, message, code] of cases) {
+      const r = await signet(['copy', name, `dir:${dest}`]);
+      assert.equal(r.code, 2, `${name}: ${r.stderr}`);
+      assert.match(r.stderr, message, name);
+      assert.match(r.stderr, new RegExp(`\\[${code}\\]`), name);
+    }
+    assert.deepEqual((await readdir(work)).filter((f) => f.startsWith('never')), []);
+  });
+
+  it('reports errors as JSON with --output json', async () => {
+    const r = await signet(['--output', 'json', 'inspect', 'nosuchtransport:x']);
+    assert.equal(r.code, 2);
+    const body = JSON.parse(r.stderr) as { error: { code: string; message: string; exitCode: number } };
+    assert.equal(body.error.code, 'UNKNOWN_TRANSPORT');
+    assert.equal(body.error.exitCode, 2);
+  });
+
+  it('exits 3 when the image does not exist', async () => {
+    const r = await signet(['inspect', `dir:${join(work, 'missing')}`]);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /missing/);
+  });
+
+  it('exits 2 for a malformed manifest, naming what is wrong', async () => {
+    const bad: [string, string, RegExp][] = [
+      ['not-json', '{"schemaVersion": 2,', /JSON/i],
+      ['negative-size', JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'a'.repeat(64)}`, size: 2 }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${'b'.repeat(64)}`, size: -5 }] }), /layers\[0\]\.size/],
+      ['no-config', JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', layers: [] }), /config/],
+      ['wrong-media-type', JSON.stringify({ schemaVersion: 2, mediaType: 'application/x-nonsense', config: {}, layers: [] }), /mediaType|media type/i],
+    ];
+    for (const [name, text, message] of bad) {
+      const dir = join(work, `bad-${name}`);
+      await writeDirImage(dir, makeImage({ seed: name }));
+      await writeFile(join(dir, 'manifest.json'), text);
+      const r = await signet(['copy', `dir:${dir}`, `dir:${join(work, `bad-${name}-out`)}`]);
+      assert.equal(r.code, 2, `${name}: ${r.stderr}`);
+      assert.match(r.stderr, message, name);
+      assert.deepEqual((await readdir(work)).filter((f) => f === `bad-${name}-out`), []);
+    }
+  });
+
+  it('copies with one line per blob when not on a terminal, and is silent with --quiet', async () => {
+    const image = makeImage({ layers: 2, seed: 'cli-copy' });
+    const src = join(work, 'cli-src');
+    await writeDirImage(src, image);
+    const r = await signet(['copy', `dir:${src}`, `oci:${join(work, 'cli-oci')}:t`]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines[0], 'Getting image source signatures');
+    for (const l of image.layers) assert.ok(lines.includes(`Copying blob ${l.digest.slice(7, 19)} done`), r.stdout);
+    assert.ok(lines.includes(`Copying config ${image.config.digest.slice(7, 17)} done`), r.stdout);
+    assert.equal(lines.at(-2), 'Writing manifest to image destination');
+    assert.equal(lines.at(-1), 'Storing signatures');
+    const q = await signet(['copy', '--quiet', `dir:${src}`, `dir:${join(work, 'cli-quiet')}`]);
+    assert.equal(q.code, 0, q.stderr);
+    assert.equal(q.stdout, '');
+  });
+
+  it('manifest-digest prints the digest of a manifest file', async () => {
+    const image = makeImage({ seed: 'md' });
+    const file = join(work, 'm.json');
+    await writeFile(file, image.manifest);
+    const r = await signet(['manifest-digest', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${image.manifestDigest}\n`);
+    const missing = await signet(['manifest-digest', join(work, 'nope.json')]);
+    assert.equal(missing.code, 2);
+  });
+});
