@@ -166,9 +166,30 @@ async function measurePair(workload: string, bytes: number, runSignet: (round: n
   console.error(`measured: ${workload}`);
 }
 
+let registry: Awaited<ReturnType<typeof startDockerRegistry>>;
+
+/**
+ * Run `f` against a registry started for it and stopped after (its start-up is not timed). With `keepAs`, the
+ * pushed repositories are first copied into the long-lived registry under `tiny-<keepAs>/…` for the pull test.
+ */
+async function withFreshRegistry(f: (host: string) => Promise<Measure>, keepAs?: string): Promise<Measure> {
+  const fresh = await startDockerRegistry();
+  try {
+    const m = await f(fresh.host);
+    if (keepAs !== undefined) {
+      for (let i = 0; i < tinyCount; i++) {
+        await skopeo(['copy', '--quiet', '--insecure-policy', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${fresh.host}/tiny/img${i}:1`, `docker://${registry.host}/tiny-${keepAs}/img${i}:1`]);
+      }
+    }
+    return m;
+  } finally {
+    await fresh.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'signet-bench-'));
-  const registry = await startDockerRegistry();
+  registry = await startDockerRegistry();
   const tls = '--tls-verify=false';
   try {
     // Start-up of the CLI.
@@ -194,11 +215,13 @@ async function main(): Promise<void> {
       async (r) => signet(['copy', '--quiet', `--src-${tls.slice(2)}`, bigRef, `dir:${join(work, `big-s-${r}`)}`]).finally(() => rm(join(work, `big-s-${r}`), { recursive: true, force: true })),
       async (r) => skopeo(['copy', '--quiet', '--insecure-policy', `--src-${tls.slice(2)}`, bigRef, `dir:${join(work, `big-k-${r}`)}`]).finally(() => rm(join(work, `big-k-${r}`), { recursive: true, force: true })),
     );
+    // Every push goes to a registry that has never seen the blob: skopeo remembers where blobs were seen
+    // (its blob-info cache) and would otherwise mount instead of uploading.
     await measurePair(
       `push ${bigMiB} MiB layer dir: →`,
       bigBytes,
-      (r) => signet(['copy', '--quiet', `--dest-${tls.slice(2)}`, `dir:${big}`, `docker://${registry.host}/bench/big-s-${r}:1`]),
-      (r) => skopeo(['copy', '--quiet', '--insecure-policy', `--dest-${tls.slice(2)}`, `dir:${big}`, `docker://${registry.host}/bench/big-k-${r}:1`]),
+      (r) => withFreshRegistry((host) => signet(['copy', '--quiet', `--dest-${tls.slice(2)}`, `dir:${big}`, `docker://${host}/bench/big-s-${r}:1`])),
+      (r) => withFreshRegistry((host) => skopeo(['copy', '--quiet', '--insecure-policy', `--dest-${tls.slice(2)}`, `dir:${big}`, `docker://${host}/bench/big-k-${r}:1`])),
     );
     await rm(big, { recursive: true, force: true });
 
@@ -221,14 +244,14 @@ async function main(): Promise<void> {
     await measurePair(
       `push ${tinyCount} tiny images dir: →`,
       0,
-      (r) => loop('signet', (i) => ['copy', '--quiet', `--dest-${tls.slice(2)}`, `dir:${tinyDirs[i]}`, `docker://${registry.host}/tiny-s${r}/img${i}:1`]),
-      (r) => loop('skopeo', (i) => ['copy', '--quiet', `--dest-${tls.slice(2)}`, `dir:${tinyDirs[i]}`, `docker://${registry.host}/tiny-k${r}/img${i}:1`]),
+      (r) => withFreshRegistry((host) => loop('signet', (i) => ['copy', '--quiet', `--dest-${tls.slice(2)}`, `dir:${tinyDirs[i]}`, `docker://${host}/tiny/img${i}:1`]), r === 0 ? 's' : undefined),
+      (r) => withFreshRegistry((host) => loop('skopeo', (i) => ['copy', '--quiet', `--dest-${tls.slice(2)}`, `dir:${tinyDirs[i]}`, `docker://${host}/tiny/img${i}:1`]), r === 0 ? 'k' : undefined),
     );
     await measurePair(
       `pull ${tinyCount} tiny images → dir:`,
       0,
-      (r) => loop('signet', (i) => ['copy', '--quiet', `--src-${tls.slice(2)}`, `docker://${registry.host}/tiny-s0/img${i}:1`, `dir:${join(work, `tp-s${r}-${i}`)}`]),
-      (r) => loop('skopeo', (i) => ['copy', '--quiet', `--src-${tls.slice(2)}`, `docker://${registry.host}/tiny-k0/img${i}:1`, `dir:${join(work, `tp-k${r}-${i}`)}`]),
+      (r) => loop('signet', (i) => ['copy', '--quiet', `--src-${tls.slice(2)}`, `docker://${registry.host}/tiny-s/img${i}:1`, `dir:${join(work, `tp-s${r}-${i}`)}`]),
+      (r) => loop('skopeo', (i) => ['copy', '--quiet', `--src-${tls.slice(2)}`, `docker://${registry.host}/tiny-k/img${i}:1`, `dir:${join(work, `tp-k${r}-${i}`)}`]),
     );
     report();
   } finally {

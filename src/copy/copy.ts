@@ -3,10 +3,12 @@
  * streams through; manifests are checked against the digest that names them; the destination only becomes
  * visible (commit) after everything has been written and verified.
  */
-import { pipeline, type Readable } from 'node:stream';
-import { DigestVerifier, IntegrityError, type Digest } from '../core/index.js';
+import { pipeline, Readable } from 'node:stream';
+import { DigestVerifier, IntegrityError, digestOf, limits, readAllCapped, type Digest } from '../core/index.js';
 import {
   choosePlatformInstance,
+  conversionReencodesConfig,
+  convertConfigToOci,
   convertIndex,
   convertManifest,
   imageBlobs,
@@ -17,7 +19,7 @@ import {
   preferredConversionTarget,
   type Manifest,
 } from '../manifest/index.js';
-import type { BlobInfo, ImageDestination, ImageReference, ImageSource } from '../transports/index.js';
+import type { BlobInfo, BlobStream, ImageDestination, ImageReference, ImageSource } from '../transports/index.js';
 import { CopyError, manifestDigestMismatch } from './errors.js';
 import type { BlobKind, BlobTransfer, CopiedInstance, CopyOptions, CopyProgress, CopyResult } from './types.js';
 
@@ -183,16 +185,25 @@ class Copier {
       throw new CopyError('UNSUPPORTED_NESTED_INDEX', `manifest ${manifestDigest(image.bytes)} is an index inside an index, which is not supported`);
     }
     const { config, layers } = imageBlobs(m);
-    await this.copyBlobs(layers.map((l) => ({ kind: 'blob' as const, info: l })));
-    if (config !== undefined) await this.copyBlobs([{ kind: 'config', info: config }]);
-
     const target = this.conversionTarget(image.mediaType);
+    if (target !== undefined) this.refuseToInvalidate(signatures, 'this image');
+    await this.copyBlobs(layers.map((l) => ({ kind: 'blob' as const, info: l })));
+
     let bytes = image.bytes;
     let mediaType = image.mediaType;
-    if (target !== undefined) {
-      bytes = convertManifest(image.manifest, target);
+    if (target !== undefined && config !== undefined && conversionReencodesConfig(image.mediaType, target)) {
+      // As containers/image does, Docker schema 2 → OCI re-encodes the config as an OCI config.
+      const converted = convertConfigToOci(await this.readBlob(config, 'config'));
+      const info: BlobInfo = { digest: digestOf(converted), size: converted.length, mediaType: MediaTypes.ociConfig };
+      await this.copyBlobs([{ kind: 'config', info, open: async () => ({ stream: Readable.from([converted]), size: converted.length }) }]);
+      bytes = convertManifest(m, target, { config: { digest: info.digest, size: info.size } });
       mediaType = target;
-      this.refuseToInvalidate(signatures, 'this image');
+    } else {
+      if (config !== undefined) await this.copyBlobs([{ kind: 'config', info: config }]);
+      if (target !== undefined) {
+        bytes = convertManifest(m, target);
+        mediaType = target;
+      }
     }
     this.progress?.writingManifest(false);
     const writtenDigest = instanceDigest === undefined ? undefined : manifestDigest(bytes);
@@ -212,12 +223,22 @@ class Copier {
     await this.dst.putSignatures(signatures, instanceDigest);
   }
 
-  private async copyBlobs(blobs: { kind: BlobKind; info: BlobInfo }[]): Promise<void> {
+  /** Read a small blob (a config) whole, verified against its descriptor and capped. */
+  private async readBlob(info: BlobInfo, kind: BlobKind): Promise<Buffer> {
+    if (info.size > limits.configBytes) {
+      throw new CopyError('TOO_LARGE', `${kind} ${info.digest} is ${info.size} bytes, over the limit of ${limits.configBytes}`);
+    }
+    const { stream } = await this.src.getBlob(info);
+    const verifier = new DigestVerifier(info.digest, { size: info.size, what: `${kind} ${info.digest}` });
+    return readAllCapped(pipeline(stream, verifier, () => {}), limits.configBytes, `${kind} ${info.digest}`);
+  }
+
+  private async copyBlobs(blobs: { kind: BlobKind; info: BlobInfo; open?: () => Promise<BlobStream> }[]): Promise<void> {
     const failed = new AbortController();
-    const tasks = blobs.map(async ({ kind, info }) => {
+    const tasks = blobs.map(async ({ kind, info, open }) => {
       let pending = this.done.get(info.digest);
       if (pending === undefined) {
-        pending = this.limit.run(() => this.copyBlob(kind, info, failed.signal));
+        pending = this.limit.run(() => this.copyBlob(kind, info, failed.signal, open ?? (() => this.src.getBlob(info))));
         this.done.set(info.digest, pending);
       }
       try {
@@ -232,7 +253,7 @@ class Copier {
     if (firstFailure !== undefined) throw firstFailure.reason;
   }
 
-  private async copyBlob(kind: BlobKind, info: BlobInfo, failed: AbortSignal): Promise<void> {
+  private async copyBlob(kind: BlobKind, info: BlobInfo, failed: AbortSignal, open: () => Promise<BlobStream>): Promise<void> {
     if (failed.aborted) throw failed.reason;
     const verifier = new DigestVerifier(info.digest, { size: info.size, what: `${kind} ${info.digest}` });
     const transfer: BlobTransfer = { kind, info, bytesDone: () => verifier.bytesSeen };
@@ -243,7 +264,7 @@ class Copier {
         this.progress?.blobFinished(transfer, 'skipped');
         return;
       }
-      const { stream, size } = await this.src.getBlob(info);
+      const { stream, size } = await open();
       if (info.size >= 0 && size >= 0 && size !== info.size) {
         stream.destroy();
         throw new IntegrityError(

@@ -4,11 +4,14 @@ export type CopyErrorCode =
   | 'WOULD_INVALIDATE_SIGNATURES'
   | 'SIGNATURES_NOT_SUPPORTED'
   | 'UNSUPPORTED_NESTED_INDEX'
-  | 'INCOMPLETE_TRANSFER';
+  | 'INCOMPLETE_TRANSFER'
+  | 'TOO_LARGE';
 
-/** The copy cannot be done as asked (a usage problem, not a failure of the content). */
+/** The copy cannot be done as asked (a usage problem), or a destination misbehaved (internal). */
 export class CopyError extends CodedError<CopyErrorCode> {
-  readonly category = 'input' as const;
+  get category(): 'input' | 'internal' {
+    return this.code === 'INCOMPLETE_TRANSFER' ? 'internal' : 'input';
+  }
 }
 
 export function manifestDigestMismatch(expected: Digest, actual: Digest): IntegrityError {

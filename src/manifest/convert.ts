@@ -1,7 +1,8 @@
 /**
  * Format conversion as skopeo does it when a destination does not accept the source's manifest type:
- * Docker schema 2 ↔ OCI manifest, Docker manifest list ↔ OCI index. Only media types change; every blob
- * (including the config) keeps its bytes and digest. Schema 1 is neither converted from nor to.
+ * Docker schema 2 ↔ OCI manifest, Docker manifest list ↔ OCI index. Media types change; layers keep their
+ * bytes and digests; towards OCI the config is re-encoded by the caller (`convertConfigToOci`) and passed in.
+ * Schema 1 is neither converted from nor to.
  */
 import type { Digest } from '../core/index.js';
 import { ManifestError } from './errors.js';
@@ -41,13 +42,14 @@ function core(d: Descriptor, mediaType: string): Descriptor {
   return out;
 }
 
-function dockerToOci(m: DockerV2S2Manifest): Buffer {
+function dockerToOci(m: DockerV2S2Manifest, options: ConvertManifestOptions): Buffer {
   const layers = m.layers.map((l, i) => {
     const t = dockerToOciLayer[l.mediaType];
     if (t === undefined) throw unsupported(`layers[${i}]: media type "${l.mediaType}" has no OCI equivalent`);
     return core(l, t);
   });
-  return serializeOciManifest({ config: core(m.config, MediaTypes.ociConfig), layers });
+  const config = options.config === undefined ? core(m.config, MediaTypes.ociConfig) : { mediaType: MediaTypes.ociConfig, ...options.config };
+  return serializeOciManifest({ config, layers });
 }
 
 /** Layer annotations and manifest annotations are dropped: Docker schema 2 has no place for them. */
@@ -72,13 +74,26 @@ function ociToDocker(m: OciManifest): Buffer {
   return serializeDockerV2S2(core(m.config, MediaTypes.dockerConfig), layers);
 }
 
+export interface ConvertManifestOptions {
+  /**
+   * The config blob the converted manifest names, when the conversion re-encoded it (Docker schema 2 → OCI
+   * does, see `convertConfigToOci`); otherwise the original config is kept.
+   */
+  readonly config?: { readonly digest: Digest; readonly size: number };
+}
+
+/** True when converting `from` → `to` re-encodes the config blob (Docker schema 2 → OCI, as containers/image). */
+export function conversionReencodesConfig(from: string, to: string): boolean {
+  return bareMediaType(from) === MediaTypes.dockerV2S2Manifest && bareMediaType(to) === MediaTypes.ociManifest;
+}
+
 /**
  * The manifest re-expressed as `targetMediaType`; the original bytes when it already has that type.
  * Throws `UNSUPPORTED_CONVERSION` when the content cannot be represented (schema 1 either way; zstd or
  * encrypted layers, a subject or artifactType, or a non-image config towards Docker; single image ↔ index),
  * `UNSUPPORTED_MANIFEST_TYPE` for an unknown target.
  */
-export function convertManifest(m: Manifest, targetMediaType: string): Buffer {
+export function convertManifest(m: Manifest, targetMediaType: string, options: ConvertManifestOptions = {}): Buffer {
   const target = targetType(targetMediaType);
   if (target === m.mediaType) return Buffer.from(m.raw);
   if (m.kind === 'oci-index' || m.kind === 'docker-list') return convertIndex(m, target);
@@ -89,7 +104,7 @@ export function convertManifest(m: Manifest, targetMediaType: string): Buffer {
   }
   if (isIndexMediaType(target)) throw unsupported(`a single-image manifest cannot be converted to the index type "${target}"`);
   if (isSchema1MediaType(target)) throw unsupported('conversion to Docker schema 1 is not supported');
-  return m.kind === 'docker-v2s2' ? dockerToOci(m) : ociToDocker(m);
+  return m.kind === 'docker-v2s2' ? dockerToOci(m, options) : ociToDocker(m);
 }
 
 /** What an instance became after being copied (and maybe converted): its new digest, size and type. */

@@ -13,7 +13,9 @@ export type ManifestErrorCode =
   /** No instance of an index matches the wanted platform. */
   | 'NO_MATCHING_PLATFORM'
   /** The manifest cannot be represented in the requested format. */
-  | 'UNSUPPORTED_CONVERSION';
+  | 'UNSUPPORTED_CONVERSION'
+  /** An image config blob is not a JSON object. */
+  | 'INVALID_CONFIG';
 
 /** A manifest could not be parsed, matched or converted. All of these are caused by the input. */
 export class ManifestError extends CodedError<ManifestErrorCode> {

@@ -1,6 +1,6 @@
 import { inspectImage, readRawConfig, readRawManifest, renderInspect } from '../../inspect/index.js';
+import { renderOciConfig } from '../../manifest/index.js';
 import { parseImageName } from '../../transports/index.js';
-import { renderOciConfig } from '../oci-config.js';
 import { systemContext } from '../context.js';
 import type { GlobalOptions } from '../options.js';
 

@@ -1,8 +1,11 @@
 /**
- * `inspect --config`: the image configuration as the OCI image-spec `Image` structure, field for field as
- * skopeo prints it (fields the structure does not have are dropped, empty optional ones omitted).
+ * Image configurations seen through the OCI image-spec `Image` structure, as containers/image does: fields
+ * the structure does not have are dropped and empty optional ones omitted. `inspect --config` prints this
+ * view, and converting a Docker schema 2 image to OCI re-encodes its config this way (so the config digest
+ * changes exactly as it does with skopeo).
  */
-import { CoreInputError, goMap, goMarshalIndent, goTimeString } from '../core/index.js';
+import { goMap, goMarshal, goMarshalIndent, goTimeString } from '../core/index.js';
+import { ManifestError } from './errors.js';
 
 type Json = Record<string, unknown>;
 
@@ -29,14 +32,15 @@ function time(v: unknown): string | undefined {
   return typeof v === 'string' ? goTimeString(v) : undefined;
 }
 
-export function ociConfigView(raw: Buffer): Json {
+export function ociConfigView(raw: Buffer): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw.toString('utf8'));
   } catch (err) {
-    throw new CoreInputError('INVALID_ARGUMENT', `image config is not valid JSON: ${(err as Error).message}`);
+    throw new ManifestError('INVALID_CONFIG', `image config is not valid JSON: ${(err as Error).message}`);
   }
-  const c = obj(parsed) ?? {};
+  const c = obj(parsed);
+  if (c === undefined) throw new ManifestError('INVALID_CONFIG', 'image config is not a JSON object');
   const inner = obj(c['config']) ?? {};
   const rootfs = obj(c['rootfs']) ?? {};
   const history = Array.isArray(c['history']) ? c['history'].map((h) => obj(h) ?? {}) : undefined;
@@ -77,6 +81,12 @@ export function ociConfigView(raw: Buffer): Json {
   };
 }
 
+/** What `skopeo inspect --config` prints for a config blob (indented, with a final newline). */
 export function renderOciConfig(raw: Buffer): string {
   return goMarshalIndent(ociConfigView(raw)) + '\n';
+}
+
+/** The config blob a Docker schema 2 → OCI conversion writes: the OCI view, compact. */
+export function convertConfigToOci(raw: Buffer): Buffer {
+  return Buffer.from(goMarshal(ociConfigView(raw)));
 }
