@@ -5,7 +5,11 @@
 import { CodedError, type ErrorCategory } from '../core/index.js';
 
 const categories = {
-  /** The image (directory, layout, archive, or the named entry in it) does not exist. */
+  /** A local path the user named (a dir: directory, an oci: layout, an archive) does not exist or is not of the right kind. */
+  PATH_NOT_FOUND: 'input',
+  /** A local file or directory exists but cannot be read (permissions, a directory where a file belongs, I/O error). */
+  PATH_UNREADABLE: 'input',
+  /** The image (the named entry in a layout, or the manifest in a directory) does not exist. */
   IMAGE_NOT_FOUND: 'unreachable',
   /** A blob named by the image is missing from the location. */
   BLOB_NOT_FOUND: 'unreachable',
@@ -47,4 +51,17 @@ export function transportErrorCategory(code: TransportErrorCode): ErrorCategory 
 /** True for a Node.js file-system error with the given `code` (`ENOENT`, `EEXIST`, …). */
 export function isErrnoCode(err: unknown, ...codes: string[]): boolean {
   return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && codes.includes((err as NodeJS.ErrnoException).code as string);
+}
+
+/**
+ * A file-system failure on `path` as a transport error: missing paths are `PATH_NOT_FOUND`, other OS errors
+ * `PATH_UNREADABLE`; anything that is not an OS error is returned unchanged (the caller rethrows it).
+ */
+export function fileSystemError(err: unknown, path: string, what: string): unknown {
+  if (!(err instanceof Error) || typeof (err as NodeJS.ErrnoException).code !== 'string' || !(err as NodeJS.ErrnoException).code?.startsWith('E')) {
+    return err;
+  }
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new TransportError('PATH_NOT_FOUND', `${what}: ${path} does not exist`, { cause: err, path });
+  return new TransportError('PATH_UNREADABLE', `${what}: cannot read ${path} (${code})`, { cause: err, path });
 }

@@ -9,7 +9,7 @@ import { constants as fsConstants } from 'node:fs';
 import { mkdtemp, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { readAllCapped } from '../core/index.js';
-import { isErrnoCode } from './errors.js';
+import { fileSystemError, isErrnoCode } from './errors.js';
 
 /** A name in the same directory as `path` that no one else uses: `.NAME.<tag>-<random>`. */
 function siblingName(path: string, tag: string): string {
@@ -131,10 +131,12 @@ export async function readFileCapped(path: string, cap: number, what: string): P
     handle = await open(path, 'r');
   } catch (err) {
     if (isErrnoCode(err, 'ENOENT')) return undefined;
-    throw err;
+    throw fileSystemError(err, path, what);
   }
   try {
     return await readAllCapped(handle.createReadStream({ autoClose: false }), cap, what);
+  } catch (err) {
+    throw fileSystemError(err, path, what);
   } finally {
     await handle.close();
   }

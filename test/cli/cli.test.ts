@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makeImage, writeDirImage } from '../fixtures/images.js';
+import { makeImage, writeDirImage, writeOciLayout } from '../fixtures/images.js';
 import { signet } from '../helpers/run.js';
 
 let work: string;
@@ -66,10 +66,25 @@ describe('signet CLI', () => {
     assert.equal(body.error.exitCode, 2);
   });
 
-  it('exits 3 when the image does not exist', async () => {
-    const r = await signet(['inspect', `dir:${join(work, 'missing')}`]);
-    assert.equal(r.code, 3, r.stderr);
-    assert.match(r.stderr, /missing/);
+  it('exits 2 for a missing or unreadable path, and 3 when a layout does not hold the image', async () => {
+    const missing = await signet(['inspect', `dir:${join(work, 'missing')}`]);
+    assert.equal(missing.code, 2, missing.stderr);
+    assert.match(missing.stderr, /missing does not exist \[PATH_NOT_FOUND\]/);
+    const archive = await signet(['copy', `oci-archive:${join(work, 'missing.tar')}`, `dir:${join(work, 'never-a')}`]);
+    assert.equal(archive.code, 2, archive.stderr);
+    assert.match(archive.stderr, /missing\.tar does not exist \[PATH_NOT_FOUND\]/);
+    const unreadable = join(work, 'unreadable');
+    await writeDirImage(unreadable, makeImage({ seed: 'unreadable' }));
+    await rm(join(unreadable, 'manifest.json'));
+    await mkdir(join(unreadable, 'manifest.json'));
+    const r = await signet(['inspect', `dir:${unreadable}`]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /cannot read .*manifest\.json \(EISDIR\) \[PATH_UNREADABLE\]/);
+    const layout = join(work, 'layout');
+    await writeOciLayout(layout, makeImage({ seed: 'layout' }), 'present');
+    const absent = await signet(['inspect', `oci:${layout}:absent`]);
+    assert.equal(absent.code, 3, absent.stderr);
+    assert.match(absent.stderr, /no image named "absent"/);
   });
 
   it('exits 2 for a malformed manifest, naming what is wrong', async () => {

@@ -1,5 +1,5 @@
 /**
- * Real programs some tests talk to (docker-registry, skopeo, gpg, htpasswd). A missing peer skips the test
+ * Real programs some tests talk to (docker-registry, skopeo, gpg, htpasswd, openssl). A missing peer skips the test
  * with the command that installs it, except under CI (`CI` set), where a missing required peer fails loudly so
  * that a green run cannot hide untested code.
  */
@@ -7,7 +7,7 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { TestContext } from 'node:test';
 
-export type PeerName = 'docker-registry' | 'skopeo' | 'gpg' | 'htpasswd';
+export type PeerName = 'docker-registry' | 'skopeo' | 'gpg' | 'htpasswd' | 'openssl';
 
 interface PeerInfo {
   readonly executable: string;
@@ -20,7 +20,8 @@ const peers: Record<PeerName, PeerInfo> = {
   'docker-registry': { executable: 'docker-registry', debianPackage: 'docker-registry', optionalInCi: false },
   skopeo: { executable: 'skopeo', debianPackage: 'skopeo', optionalInCi: false },
   gpg: { executable: 'gpg', debianPackage: 'gpg', optionalInCi: false },
-  htpasswd: { executable: 'htpasswd', debianPackage: 'apache2-utils', optionalInCi: true },
+  htpasswd: { executable: 'htpasswd', debianPackage: 'apache2-utils', optionalInCi: false },
+  openssl: { executable: 'openssl', debianPackage: 'openssl', optionalInCi: false },
 };
 
 const found = new Map<PeerName, string | undefined>();

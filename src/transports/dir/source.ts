@@ -2,7 +2,7 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { CoreInputError, limits, verifyBytes, type Digest } from '../../core/index.js';
 import { detectManifestMediaType } from '../../manifest/index.js';
-import { TransportError, isErrnoCode } from '../errors.js';
+import { TransportError, fileSystemError, isErrnoCode } from '../errors.js';
 import { readFileCapped } from '../fs-atomic.js';
 import type { BlobInfo, BlobStream, ImageReference, ImageSource, ManifestBytes } from '../types.js';
 import { blobPath, manifestPath, signaturePath } from './layout.js';
@@ -22,13 +22,10 @@ export class DirImageSource implements ImageSource {
     try {
       isDir = (await stat(dir)).isDirectory();
     } catch (err) {
-      if (isErrnoCode(err, 'ENOENT', 'ENOTDIR')) {
-        throw new TransportError('IMAGE_NOT_FOUND', `${reference.toString()}: directory ${dir} does not exist`, { cause: err, path: dir });
-      }
-      throw err;
+      throw fileSystemError(err, dir, `${reference.toString()}: directory`);
     }
     if (!isDir) {
-      throw new TransportError('IMAGE_NOT_FOUND', `${reference.toString()}: ${dir} is not a directory`, { path: dir });
+      throw new TransportError('PATH_NOT_FOUND', `${reference.toString()}: ${dir} is not a directory`, { path: dir });
     }
     const manifest = manifestPath(dir);
     try {
@@ -40,7 +37,7 @@ export class DirImageSource implements ImageSource {
           path: manifest,
         });
       }
-      throw err;
+      throw fileSystemError(err, manifest, reference.toString());
     }
     return new DirImageSource(reference, dir);
   }
@@ -72,7 +69,7 @@ export class DirImageSource implements ImageSource {
           path,
         });
       }
-      throw err;
+      throw fileSystemError(err, path, `${this.reference.toString()}: blob ${info.digest}`);
     }
     try {
       const size = (await handle.stat()).size;

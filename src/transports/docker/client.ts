@@ -10,6 +10,7 @@
 import { STATUS_CODES } from 'node:http';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, type Dispatcher } from 'undici';
 import {
@@ -398,6 +399,11 @@ export class RegistryClient {
           body: stream,
           signal: abort.signal,
         });
+        if (res.status !== 201 && streamError === undefined) {
+          // The registry may refuse the bytes (DIGEST_INVALID) a moment before the caller's verifier fails the
+          // stream; its error names expected and actual digests, so give it the chance to arrive.
+          await Promise.race([finished(stream, { writable: false }).catch(() => undefined), sleep(200)]);
+        }
       }
       if (streamError !== undefined) {
         await drain(res);
@@ -410,9 +416,8 @@ export class RegistryClient {
       if (location !== undefined) await this.cancelUpload(repo, location);
       if (streamError !== undefined) throw streamError;
       throw err;
-    } finally {
-      stream.off('error', onError);
     }
+    // `onError` stays attached: a stream that fails after the registry answered must not crash the process.
   }
 
   /** DELETE a blob (registries may refuse; digests shared with other images are affected too). */
@@ -478,7 +483,8 @@ export class RegistryClient {
         body: req.body,
         signal: req.signal,
         retryNetwork: idempotent && !streaming,
-        retryStatus: !streaming,
+        // A PATCH the registry failed on may have appended part of the chunk; the session cannot be replayed.
+        retryStatus: !streaming && req.method !== 'PATCH',
       });
       if (res.status !== 401 || streaming || authTry > 0 || !sendCredentials) return res;
       // One more try when the 401 tells us something new: a challenge we did not know or a wider scope.
@@ -509,11 +515,11 @@ export class RegistryClient {
     }
   }
 
-  /** Release the connection pool. Streams still being read are ended. */
+  /** Release the connection pool. Blob streams still open are ended (a forgotten stream must not hang this). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.agent.close();
+    await this.agent.destroy();
   }
 
   // ---- internals -----------------------------------------------------------------------------------------

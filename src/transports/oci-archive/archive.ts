@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Digest } from '../../core/index.js';
 import { OciImageDestination, OciImageSource } from '../oci/index.js';
-import { TransportError, isErrnoCode } from '../errors.js';
+import { TransportError, fileSystemError, isErrnoCode } from '../errors.js';
 import { removePath, writeStreamAtomic } from '../fs-atomic.js';
 import type { BlobInfo, BlobStream, ImageDestination, ImageReference, ImageSource, ManifestBytes } from '../types.js';
 import { packDirectory, tarBytes } from './tar.js';
@@ -33,13 +33,11 @@ export class OciArchiveImageSource implements ImageSource {
   static async open(reference: ImageReference, archive: string, refName: string): Promise<OciArchiveImageSource> {
     try {
       if (!(await stat(archive)).isFile()) {
-        throw new TransportError('IMAGE_NOT_FOUND', `${reference.toString()}: ${archive} is not a file`, { path: archive });
+        throw new TransportError('PATH_NOT_FOUND', `${reference.toString()}: ${archive} is not a file`, { path: archive });
       }
     } catch (err) {
-      if (isErrnoCode(err, 'ENOENT', 'ENOTDIR')) {
-        throw new TransportError('IMAGE_NOT_FOUND', `${reference.toString()}: archive ${archive} does not exist`, { cause: err, path: archive });
-      }
-      throw err;
+      if (err instanceof TransportError) throw err;
+      throw fileSystemError(err, archive, `${reference.toString()}: archive`);
     }
     const workDir = await makeWorkDir();
     try {

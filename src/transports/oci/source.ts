@@ -5,7 +5,7 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { CoreInputError, IntegrityError, limits, verifyBytes, type Digest } from '../../core/index.js';
 import { MediaTypes, detectManifestMediaType, parseManifest, type Descriptor } from '../../manifest/index.js';
-import { TransportError, isErrnoCode } from '../errors.js';
+import { TransportError, fileSystemError, isErrnoCode } from '../errors.js';
 import { readFileCapped } from '../fs-atomic.js';
 import type { BlobInfo, BlobStream, ImageReference, ImageSource, ManifestBytes } from '../types.js';
 import { checkOciLayoutFile, readLayoutIndex } from './index-file.js';
@@ -51,13 +51,11 @@ export class OciImageSource implements ImageSource {
     const name = reference.toString();
     try {
       if (!(await stat(dir)).isDirectory()) {
-        throw new TransportError('IMAGE_NOT_FOUND', `${name}: ${location} is not a directory`, { path: dir });
+        throw new TransportError('PATH_NOT_FOUND', `${name}: ${location} is not a directory`, { path: dir });
       }
     } catch (err) {
-      if (isErrnoCode(err, 'ENOENT', 'ENOTDIR')) {
-        throw new TransportError('IMAGE_NOT_FOUND', `${name}: ${location} does not exist`, { cause: err, path: dir });
-      }
-      throw err;
+      if (err instanceof TransportError) throw err;
+      throw fileSystemError(err, location, name);
     }
     const hasLayoutFile = await checkOciLayoutFile(dir);
     const index = await readLayoutIndex(dir);

@@ -88,12 +88,20 @@ describe('dir: source', () => {
     assert.equal(err.actual, digestOf(tampered));
   });
 
-  it('reports a missing directory, manifest or blob as unreachable, naming the path', async (t) => {
+  it('reports a missing directory as bad input, a missing manifest or blob as unreachable, naming the path', async (t) => {
     const root = await tempDir(t);
     const missing = join(root, 'nope');
-    const err = await expectCodeAsync(() => dirTransport.parseReference(missing).newImageSource(ctx), 'IMAGE_NOT_FOUND');
-    assert.ok(err instanceof TransportError && err.category === 'unreachable');
+    const err = await expectCodeAsync(() => dirTransport.parseReference(missing).newImageSource(ctx), 'PATH_NOT_FOUND');
+    assert.ok(err instanceof TransportError && err.category === 'input');
     assert.match(err.message, new RegExp(missing));
+
+    const unreadable = join(root, 'unreadable');
+    await mkdir(join(unreadable, 'manifest.json'), { recursive: true });
+    const unreadableSource = await dirTransport.parseReference(unreadable).newImageSource(ctx);
+    const err1 = await expectCodeAsync(() => unreadableSource.getManifest(), 'PATH_UNREADABLE');
+    assert.ok(err1 instanceof TransportError && err1.category === 'input');
+    assert.match(err1.message, /manifest\.json.*EISDIR/);
+    await unreadableSource.close();
 
     const empty = join(root, 'empty');
     await mkdir(empty);

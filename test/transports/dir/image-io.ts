@@ -6,7 +6,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable, pipeline } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 import type { TestContext } from 'node:test';
 import { DigestVerifier, type Digest } from '../../../src/core/index.js';
 import { imageBlobs, isIndexManifest, parseManifest, type ImageManifest, type Manifest } from '../../../src/manifest/index.js';
@@ -114,8 +114,17 @@ export function streamOf(bytes: Buffer): Readable {
 
 /** A stream that sends the first `sendBytes` of `bytes` and then fails with `error`. */
 export function failingStream(bytes: Buffer, sendBytes: number, error: Error): Readable {
-  const out = new PassThrough();
-  out.write(bytes.subarray(0, sendBytes));
-  setTimeout(() => out.destroy(error), 5);
-  return out;
+  // Fails on the read after the first chunk, so the error always reaches a consumer that is reading
+  // (a timer could fire before anyone listens, under load).
+  let sent = false;
+  return new Readable({
+    read() {
+      if (!sent) {
+        sent = true;
+        this.push(bytes.subarray(0, sendBytes));
+      } else {
+        this.destroy(error);
+      }
+    },
+  });
 }

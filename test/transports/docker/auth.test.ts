@@ -77,6 +77,80 @@ describe('Basic authentication against docker-registry with htpasswd', () => {
   });
 });
 
+describe('Bearer tokens against docker-registry with token authentication', () => {
+  const skip = skipUnlessPeers('docker-registry') || (findPeer('openssl') === undefined ? missingPeerMessage('openssl') : false);
+  let registry: RunningRegistry;
+
+  before(async () => {
+    if (skip) return;
+    registry = await startDockerRegistry({ tokenAuth: { user: 'carol', password: 'pw', anonymousPull: true } });
+  });
+  after(async () => {
+    await registry?.stop();
+  });
+
+  it('pushes with a pull,push token, pulls with a cached pull token, and mounts with both scopes', { skip }, async () => {
+    const tokenRequests = registry.tokenServer!.requests;
+    const client = new RegistryClient({ ...insecure, credentials: { username: 'carol', password: 'pw' } });
+    try {
+      const ping = await client.ping(registry.host);
+      assert.equal(ping.challenges[0]?.scheme, 'bearer');
+      assert.equal(ping.challenges[0]?.params['realm'], registry.tokenServer!.realm);
+      const repo = { domain: registry.host, path: 'tok/app' };
+      const image = makeTestImage(1);
+      await pushTestImage(client, repo, image, 'v1');
+      const afterPush = tokenRequests.length;
+      assert.ok(tokenRequests.some((r) => r.query.getAll('scope').includes('repository:tok/app:pull,push') && r.authenticated));
+      assert.deepEqual((await client.getManifest(repo, 'v1')).bytes, image.manifest);
+      assert.deepEqual(await client.listTags(repo), ['v1']);
+      // The pull token fetched for the push's HEAD checks serves both reads.
+      assert.equal(tokenRequests.length, afterPush, 'no new token for the reads');
+      const scopeSets = tokenRequests.map((r) => r.query.getAll('scope').join(' '));
+      assert.deepEqual(scopeSets, ['repository:tok/app:pull', 'repository:tok/app:pull,push']);
+      assert.ok(tokenRequests.every((r) => r.query.get('service') === registry.tokenServer!.service && r.query.get('account') === 'carol'));
+
+      const target = { domain: registry.host, path: 'tok/other' };
+      assert.equal(await client.mountBlob(target, image.layers[0]!.digest, 'tok/app'), true);
+      assert.deepEqual(tokenRequests.at(-1)!.query.getAll('scope').sort(), ['repository:tok/app:pull', 'repository:tok/other:pull,push']);
+      assert.deepEqual(await client.statBlob(target, image.layers[0]!.digest), { size: image.layers[0]!.size });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('pulls anonymously but may not push without credentials', { skip }, async () => {
+    const owner = new RegistryClient({ ...insecure, credentials: { username: 'carol', password: 'pw' } });
+    const anonymous = new RegistryClient({ ...insecure, env: {} });
+    try {
+      const repo = { domain: registry.host, path: 'tok/public' };
+      const image = makeTestImage(1);
+      await pushTestImage(owner, repo, image, 'v1');
+      const src = await dockerTransport.parseReference(`//${registry.host}/tok/public:v1`).newImageSource({ ...insecure, env: {} });
+      try {
+        assert.deepEqual((await src.getManifest()).bytes, image.manifest);
+      } finally {
+        await src.close();
+      }
+      const b = blob(randomBytes(32));
+      const err = await expectCodeAsync(() => anonymous.putBlob(repo, Readable.from([b.bytes]), b), 'UNAUTHORIZED');
+      assert.equal((err as RegistryError).status, 401);
+    } finally {
+      await owner.close();
+      await anonymous.close();
+    }
+  });
+
+  it('reports wrong credentials as UNAUTHORIZED from the token server', { skip }, async () => {
+    const client = new RegistryClient({ ...insecure, credentials: { username: 'carol', password: 'wrong' } });
+    try {
+      const err = await expectCodeAsync(() => client.listTags({ domain: registry.host, path: 'tok/app' }), 'UNAUTHORIZED');
+      assert.match(err.message, /incorrect username or password/);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 interface TokenGrant {
   readonly token: string;
   readonly scopes: string[];

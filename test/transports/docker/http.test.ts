@@ -166,7 +166,7 @@ describe('RegistryClient over HTTP', () => {
           return res.end(content);
         }
         res.writeHead(404);
-        res.end();
+        return res.end();
       }),
     );
     const reg = await track(

@@ -236,10 +236,10 @@ describe('oci-archive: hostile and broken archives', () => {
     assert.deepEqual((await readWholeImage(src)).manifest, img.manifest);
   });
 
-  it('reports a missing archive as unreachable and garbage as an invalid archive', async (t) => {
+  it('reports a missing archive as bad input and garbage as an invalid archive', async (t) => {
     const root = await tempDir(t);
-    const err = await expectCodeAsync(() => ociArchiveTransport.parseReference(join(root, 'none.tar')).newImageSource(ctx), 'IMAGE_NOT_FOUND');
-    assert.ok(err instanceof TransportError && err.category === 'unreachable');
+    const err = await expectCodeAsync(() => ociArchiveTransport.parseReference(join(root, 'none.tar')).newImageSource(ctx), 'PATH_NOT_FOUND');
+    assert.ok(err instanceof TransportError && err.category === 'input');
     await writeFile(join(root, 'garbage.tar'), Buffer.alloc(1024, 0x41));
     await expectCodeAsync(() => ociArchiveTransport.parseReference(join(root, 'garbage.tar')).newImageSource(ctx), 'INVALID_ARCHIVE');
     await writeTar(join(root, 'empty.tar'), []);

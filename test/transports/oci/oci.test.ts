@@ -178,8 +178,8 @@ describe('oci: source', () => {
   it('reports missing and malformed layouts', async (t) => {
     const root = await tempDir(t);
     const missing = join(root, 'missing');
-    const err = await expectCodeAsync(() => ociTransport.parseReference(missing).newImageSource(ctx), 'IMAGE_NOT_FOUND');
-    assert.equal((err as TransportError).category, 'unreachable');
+    const err = await expectCodeAsync(() => ociTransport.parseReference(missing).newImageSource(ctx), 'PATH_NOT_FOUND');
+    assert.equal((err as TransportError).category, 'input');
     assert.match(err.message, /missing/);
 
     const notLayout = join(root, 'plain');
