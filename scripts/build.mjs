@@ -28,6 +28,9 @@ await build({
   outdir: 'dist/cli',
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
+  // Less to parse at every start; source maps beside the files for debugging (node --enable-source-maps).
+  minify: true,
+  sourcemap: 'linked',
   banner: { js: '#!/usr/bin/env node\n' + common.banner.js },
 });
 chmodSync('dist/cli/signet.js', 0o755);

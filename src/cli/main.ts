@@ -1,120 +1,19 @@
 /**
- * The `signet` command line. This entry module stays small: each command loads its own modules on demand,
- * so `signet --version` and `signet --help` start as fast as Node itself.
+ * The `signet` entry point. It stays tiny so that `signet --version` starts as fast as Node itself; everything
+ * else is loaded on demand.
  */
-import { Command, CommanderError, Option } from 'commander';
-import { normaliseBooleanFlags, parseBooleanValue, type GlobalOptions } from './options.js';
+import { version } from './version.js';
 
-declare const SIGNET_VERSION: string | undefined;
-const version = typeof SIGNET_VERSION === 'string' ? SIGNET_VERSION : '0.0.0-dev';
-
-/** Flags that take an explicit boolean as skopeo's do (`--tls-verify=false`); a bare flag means true. */
-const booleanValueFlags = ['--tls-verify', '--src-tls-verify', '--dest-tls-verify'];
-
-function tlsOption(flag: string, what: string): Option {
-  return new Option(`${flag} <bool>`, `require HTTPS and verify certificates when talking to ${what}`).argParser(parseBooleanValue);
-}
-
-function program(): Command {
-  const cmd = new Command('signet')
-    .description('Inspect, copy, sign and verify container images; serve a registry that treats signatures as first-class content.')
-    .version(version, '-v, --version', 'print the version')
-    .option('--policy <file>', 'trust policy file (containers-policy.json)')
-    .option('--registries.d <dir>', 'directory with registries.d configuration (signature locations)')
-    .option('--insecure-policy', 'run without a trust policy (accept any image)')
-    .option('--authfile <file>', 'registry credentials file (auth.json)')
-    .addOption(new Option('--output <format>', 'output format').choices(['text', 'json']).default('text'))
-    .option('--debug', 'print debugging information')
-    .exitOverride()
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ outputError: (str, write) => write(str) });
-
-  cmd
-    .command('inspect')
-    .description('print low-level information about an image, as skopeo inspect does')
-    .argument('<image>', 'image name, e.g. docker://registry.example.com/app:1.2, dir:/path, oci:/path:ref')
-    .option('--raw', 'print the raw manifest (with --config: the raw config blob)')
-    .option('--config', 'print the image configuration')
-    .option('-n, --no-tags', 'do not list the repository tags')
-    .addOption(tlsOption('--tls-verify', 'the registry'))
-    .option('--creds <user:password>', 'credentials for the registry')
-    .option('--override-os <os>', 'choose this OS from a multi-platform image')
-    .option('--override-arch <arch>', 'choose this architecture from a multi-platform image')
-    .option('--override-variant <variant>', 'choose this variant from a multi-platform image')
-    .action(async (image: string, opts: Record<string, unknown>, self: Command) => {
-      const { runInspect } = await import('./commands/inspect.js');
-      await runInspect(image, opts, globals(self));
-    });
-
-  cmd
-    .command('copy')
-    .description('copy an image between transports, checking every digest on the way')
-    .argument('<source>', 'source image name')
-    .argument('<destination>', 'destination image name')
-    .option('-a, --all', 'copy every image of a multi-platform image, not just the current platform\'s')
-    .option('--remove-signatures', 'do not copy signatures')
-    .option('-q, --quiet', 'print nothing while copying')
-    .addOption(new Option('-f, --format <format>', 'manifest type for the destination').choices(['oci', 'v2s2']))
-    .addOption(tlsOption('--src-tls-verify', 'the source registry'))
-    .addOption(tlsOption('--dest-tls-verify', 'the destination registry'))
-    .option('--src-creds <user:password>', 'credentials for the source registry')
-    .option('--dest-creds <user:password>', 'credentials for the destination registry')
-    .option('--override-os <os>', 'choose this OS from a multi-platform image')
-    .option('--override-arch <arch>', 'choose this architecture from a multi-platform image')
-    .option('--override-variant <variant>', 'choose this variant from a multi-platform image')
-    .option('--digestfile <file>', 'write the digest of the copied manifest to this file')
-    .action(async (source: string, destination: string, opts: Record<string, unknown>, self: Command) => {
-      const { runCopy } = await import('./commands/copy.js');
-      await runCopy(source, destination, opts, globals(self));
-    });
-
-  cmd
-    .command('manifest-digest')
-    .description('print the digest a signature of this manifest must name')
-    .argument('<file>', 'manifest file')
-    .action(async (file: string, _opts: unknown, self: Command) => {
-      const { runManifestDigest } = await import('./commands/manifest-digest.js');
-      await runManifestDigest(file, globals(self));
-    });
-
-  cmd
-    .command('serve')
-    .description('run the registry')
-    .option('--config <file>', 'registry configuration (YAML)')
-    .action(async (_opts: unknown, self: Command) => {
-      const { runServe } = await import('./commands/serve.js');
-      await runServe(self.parent ?? self);
-    });
-
-  return cmd;
-}
-
-function globals(cmd: Command): GlobalOptions {
-  let root = cmd;
-  while (root.parent !== null) root = root.parent;
-  return root.opts<GlobalOptions>();
-}
-
-async function main(argv: string[]): Promise<number> {
-  const cmd = program();
-  try {
-    await cmd.parseAsync(normaliseBooleanFlags(argv, booleanValueFlags), { from: 'user' });
+async function run(argv: string[]): Promise<number> {
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+    process.stdout.write(`${version}\n`);
     return 0;
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      // --help and --version end through here too, with exit code 0.
-      return err.exitCode === 0 ? 0 : 2;
-    }
-    const { reportError } = await import('./report-error.js');
-    return reportError(err, globalsFromArgv(argv));
   }
+  const { main } = await import('./program.js');
+  return main(argv);
 }
 
-function globalsFromArgv(argv: string[]): { output: string; debug: boolean } {
-  const i = argv.findIndex((a) => a === '--output' || a.startsWith('--output='));
-  let output = 'text';
-  if (i >= 0) output = argv[i]?.includes('=') === true ? (argv[i]?.split('=')[1] ?? 'text') : (argv[i + 1] ?? 'text');
-  return { output, debug: argv.includes('--debug') };
-}
-
-process.exitCode = await main(process.argv.slice(2));
+// Exit as soon as the command is done rather than when the event loop drains (pooled connections, timers of
+// libraries). Writes to stdout and stderr are synchronous on Linux (files, pipes and terminals), so nothing
+// printed is lost.
+void run(process.argv.slice(2)).then((code) => process.exit(code));

@@ -187,19 +187,20 @@ class Copier {
     const { config, layers } = imageBlobs(m);
     const target = this.conversionTarget(image.mediaType);
     if (target !== undefined) this.refuseToInvalidate(signatures, 'this image');
-    await this.copyBlobs(layers.map((l) => ({ kind: 'blob' as const, info: l })));
-
+    const layerJobs = layers.map((l) => ({ kind: 'blob' as const, info: l }));
     let bytes = image.bytes;
     let mediaType = image.mediaType;
     if (target !== undefined && config !== undefined && conversionReencodesConfig(image.mediaType, target)) {
       // As containers/image does, Docker schema 2 → OCI re-encodes the config as an OCI config.
-      const converted = convertConfigToOci(await this.readBlob(config, 'config'));
+      const [configBytes] = await Promise.all([this.readBlob(config, 'config'), this.copyBlobs(layerJobs)]);
+      const converted = convertConfigToOci(configBytes);
       const info: BlobInfo = { digest: digestOf(converted), size: converted.length, mediaType: MediaTypes.ociConfig };
       await this.copyBlobs([{ kind: 'config', info, open: async () => ({ stream: Readable.from([converted]), size: converted.length }) }]);
       bytes = convertManifest(m, target, { config: { digest: info.digest, size: info.size } });
       mediaType = target;
     } else {
-      if (config !== undefined) await this.copyBlobs([{ kind: 'config', info: config }]);
+      // The config travels together with the layers: it is independent of them.
+      await this.copyBlobs(config === undefined ? layerJobs : [...layerJobs, { kind: 'config', info: config }]);
       if (target !== undefined) {
         bytes = convertManifest(m, target);
         mediaType = target;

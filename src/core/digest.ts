@@ -8,6 +8,9 @@ import { CoreInputError, IntegrityError } from './errors.js';
 
 export type DigestAlgorithm = 'sha256' | 'sha512';
 
+/** Buffering of the verifying streams. */
+const streamBufferBytes = 2 * 1024 * 1024;
+
 /** A validated digest string such as `sha256:e3b0…`. Obtain one with `parseDigest` or `digestOf`. */
 export type Digest = string & { readonly __brand: 'Digest' };
 
@@ -97,7 +100,8 @@ export class DigestVerifier extends Transform {
   actual: Digest | undefined;
 
   constructor(expected: Digest, options: DigestVerifierOptions = {}) {
-    super();
+    // Room for a few large chunks on each side lets reading, hashing and writing overlap.
+    super({ highWaterMark: streamBufferBytes });
     this.expected = expected;
     this.expectedSize = options.size ?? -1;
     this.what = options.what ?? `blob ${expected}`;

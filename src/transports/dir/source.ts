@@ -3,7 +3,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { CoreInputError, limits, verifyBytes, type Digest } from '../../core/index.js';
 import { detectManifestMediaType } from '../../manifest/index.js';
 import { TransportError, fileSystemError, isErrnoCode } from '../errors.js';
-import { readFileCapped } from '../fs-atomic.js';
+import { blobReadChunkBytes, readFileCapped } from '../fs-atomic.js';
 import type { BlobInfo, BlobStream, ImageReference, ImageSource, ManifestBytes } from '../types.js';
 import { blobPath, manifestPath, signaturePath } from './layout.js';
 
@@ -73,7 +73,7 @@ export class DirImageSource implements ImageSource {
     }
     try {
       const size = (await handle.stat()).size;
-      return { stream: handle.createReadStream(), size };
+      return { stream: handle.createReadStream({ highWaterMark: blobReadChunkBytes }), size };
     } catch (err) {
       await handle.close();
       throw err;

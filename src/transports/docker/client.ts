@@ -12,7 +12,6 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, type Dispatcher } from 'undici';
 import {
   CodedError,
   CoreInputError,
@@ -27,6 +26,7 @@ import {
 import { ALL_MANIFEST_MEDIA_TYPES, detectManifestMediaType, manifestDigest, matchesDigest } from '../../manifest/index.js';
 import type { BlobInfo, BlobStream, ManifestBytes, SystemContext } from '../types.js';
 import { findCredentials, type RegistryCredentials } from './auth-file.js';
+import { HttpPool, discardBody, type HttpResponse } from './http.js';
 import { RegistryError, isOciErrorCode, type OciErrorCode, type RegistryErrorCode } from './errors.js';
 import { parseChallenges, parseScope, type Challenge } from './www-authenticate.js';
 
@@ -160,7 +160,7 @@ interface Exchange {
 export class RegistryClient {
   private readonly ctx: SystemContext;
   private readonly retry: RetryOptions;
-  private readonly agent: Agent;
+  private readonly pool: HttpPool;
   private readonly userAgent: string;
   private readonly insecure: boolean;
   private readonly registries = new Map<string, RegistryState>();
@@ -173,11 +173,7 @@ export class RegistryClient {
     this.retry = { ...defaultRetry, ...stripUndefined(options.retry ?? {}) };
     this.insecure = ctx.tlsVerify === false;
     this.userAgent = ctx.userAgent ?? 'signet';
-    this.agent = new Agent({
-      connections: options.connections ?? 16,
-      keepAliveTimeout: 10_000,
-      connect: { rejectUnauthorized: !this.insecure },
-    });
+    this.pool = new HttpPool({ connections: options.connections ?? 16, rejectUnauthorized: !this.insecure });
   }
 
   // ---- registry properties -------------------------------------------------------------------------------
@@ -519,7 +515,7 @@ export class RegistryClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.agent.destroy();
+    this.pool.destroy();
   }
 
   // ---- internals -----------------------------------------------------------------------------------------
@@ -585,9 +581,9 @@ export class RegistryClient {
       ...x.headers,
     };
     for (let attempt = 1; ; attempt++) {
-      let data: Dispatcher.ResponseData;
+      let data: HttpResponse;
       try {
-        data = await this.agent.request({
+        data = await this.pool.request({
           origin: x.url.origin,
           path: `${x.url.pathname}${x.url.search}`,
           method: x.method,
@@ -871,13 +867,8 @@ function contentLength(res: RegistryResponse): number {
 
 async function drain(res: RegistryResponse): Promise<void> {
   if (res.body.destroyed || res.body.readableEnded) return;
-  try {
-    const body = res.body as Readable & { dump?: (opts?: { limit: number }) => Promise<void> };
-    if (typeof body.dump === 'function') await body.dump({ limit: 64 * 1024 });
-    else res.body.destroy();
-  } catch {
-    res.body.destroy();
-  }
+  if ('socket' in res.body) await discardBody(res.body as HttpResponse['body']);
+  else res.body.destroy();
 }
 
 function isRedirect(status: number): boolean {

@@ -2,7 +2,6 @@
 import { pathAndParentDirectories, resolvePathToFullyExplicit, validatePathScope } from '../dir/index.js';
 import { parsePathAndRef } from '../oci/index.js';
 import type { ImageDestination, ImageReference, ImageSource, ImageTransport, SystemContext } from '../types.js';
-import { OciArchiveImageDestination, OciArchiveImageSource } from './archive.js';
 
 export class OciArchiveReference implements ImageReference {
   readonly transport: ImageTransport = ociArchiveTransport;
@@ -36,11 +35,14 @@ export class OciArchiveReference implements ImageReference {
     return pathAndParentDirectories(this.resolvedFile);
   }
 
-  newImageSource(_ctx: SystemContext): Promise<ImageSource> {
+  // The tar code is loaded only when an archive is actually opened: every other command starts without it.
+  async newImageSource(_ctx: SystemContext): Promise<ImageSource> {
+    const { OciArchiveImageSource } = await import('./archive.js');
     return OciArchiveImageSource.open(this, this.resolvedFile, this.refName);
   }
 
-  newImageDestination(_ctx: SystemContext): Promise<ImageDestination> {
+  async newImageDestination(_ctx: SystemContext): Promise<ImageDestination> {
+    const { OciArchiveImageDestination } = await import('./archive.js');
     return OciArchiveImageDestination.open(this, this.resolvedFile, this.refName);
   }
 }

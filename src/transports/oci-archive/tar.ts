@@ -1,4 +1,5 @@
 /** Streaming creation of an OCI archive from a layout directory (file contents are never buffered whole). */
+import { blobReadChunkBytes } from '../fs-atomic.js';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -58,7 +59,7 @@ async function produce(pack: tar.Pack, root: string): Promise<void> {
       continue;
     }
     await addEntry(pack, { name: entry.name, type: 'file', mode: 0o644, mtime: st.mtime, size: st.size }, async (sink) => {
-      for await (const chunk of createReadStream(entry.path)) {
+      for await (const chunk of createReadStream(entry.path, { highWaterMark: blobReadChunkBytes })) {
         if (!sink.write(chunk)) await waitDrain(pack, sink);
       }
     });

@@ -4,6 +4,7 @@
  * when a hard link names something outside the extracted tree, when an entry would be written through a
  * symbolic link, and for device and FIFO entries. Nothing is ever created outside `root`.
  */
+import { blobReadChunkBytes } from '../fs-atomic.js';
 import { createReadStream, type Stats } from 'node:fs';
 import { link, lstat, mkdir, open, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ type TarEntry = tar.Extract extends AsyncIterable<infer E> ? E : never;
 /** Extract the tar file `archive` into the existing, empty directory `root`. */
 export async function extractArchive(archive: string, root: string): Promise<void> {
   const extractor = tar.extract();
-  const input = createReadStream(archive);
+  const input = createReadStream(archive, { highWaterMark: blobReadChunkBytes });
   input.on('error', (err) => extractor.destroy(err));
   input.pipe(extractor);
   try {

@@ -6,7 +6,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { CoreInputError, IntegrityError, limits, verifyBytes, type Digest } from '../../core/index.js';
 import { MediaTypes, detectManifestMediaType, parseManifest, type Descriptor } from '../../manifest/index.js';
 import { TransportError, fileSystemError, isErrnoCode } from '../errors.js';
-import { readFileCapped } from '../fs-atomic.js';
+import { blobReadChunkBytes, readFileCapped } from '../fs-atomic.js';
 import type { BlobInfo, BlobStream, ImageReference, ImageSource, ManifestBytes } from '../types.js';
 import { checkOciLayoutFile, readLayoutIndex } from './index-file.js';
 import { REF_NAME_ANNOTATION, blobPath, indexPath } from './layout.js';
@@ -103,7 +103,7 @@ export class OciImageSource implements ImageSource {
     }
     try {
       const size = (await handle.stat()).size;
-      return { stream: handle.createReadStream(), size };
+      return { stream: handle.createReadStream({ highWaterMark: blobReadChunkBytes }), size };
     } catch (err) {
       await handle.close();
       throw err;
