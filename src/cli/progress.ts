@@ -49,45 +49,48 @@ export const quietProgress: CopyProgress = {
   storingSignatures() {},
 };
 
-/** Bars on a terminal, drawn by cli-progress. */
+/** Bars on a terminal, drawn by cli-progress: one per blob while blobs move, plain lines between. */
 export async function terminalProgress(out: NodeJS.WriteStream): Promise<CopyProgress & { stop(): void }> {
   const { MultiBar, Presets } = (await import('cli-progress')).default;
-  const bars = new MultiBar(
-    {
-      stream: out,
-      format: '{label} {bar} {done} / {total} | {rate}',
-      hideCursor: true,
-      clearOnComplete: false,
-      stopOnComplete: false,
-      autopadding: true,
-      fps: 10,
-      formatValue: (v, _o, type) => (type === 'value' || type === 'total' ? String(v) : String(v)),
-    },
-    Presets.shades_classic,
-  );
-  const active = new Map<BlobTransfer, { bar: ReturnType<typeof bars.create>; started: number; timer: NodeJS.Timeout }>();
-  const human = (n: number): string => {
-    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    let i = 0;
-    let v = n;
-    while (v >= 1024 && i < units.length - 1) {
-      v /= 1024;
-      i++;
-    }
-    return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
-  };
-  const payload = (t: BlobTransfer, started: number, suffix?: string): Record<string, string> => {
+  type Bars = InstanceType<typeof MultiBar>;
+  let bars: Bars | undefined;
+  const active = new Map<BlobTransfer, { bar: ReturnType<Bars['create']>; started: number; timer: NodeJS.Timeout }>();
+  const payload = (t: BlobTransfer, started: number, state?: string): Record<string, string> => {
     const done = t.bytesDone();
     const secs = Math.max((Date.now() - started) / 1000, 0.001);
     return {
       label: label(t),
-      done: human(done),
-      total: t.info.size >= 0 ? human(t.info.size) : '?',
-      rate: suffix ?? `${human(done / secs)}/s`,
+      done: humanBytes(done),
+      size: t.info.size >= 0 ? humanBytes(t.info.size) : '?',
+      state: state ?? `${humanBytes(done / secs)}/s`,
     };
   };
+  const ensureBars = (): Bars => {
+    bars ??= new MultiBar(
+      {
+        stream: out,
+        format: '{label} {bar} {done} / {size} | {state}',
+        barsize: 20,
+        hideCursor: true,
+        clearOnComplete: false,
+        stopOnComplete: false,
+        autopadding: true,
+        fps: 10,
+      },
+      Presets.shades_classic,
+    );
+    return bars;
+  };
+  /** Finish the current set of bars (they stay on screen) so plain lines can follow them. */
+  const settle = (): void => {
+    for (const a of active.values()) clearInterval(a.timer);
+    active.clear();
+    bars?.stop();
+    bars = undefined;
+  };
   const line = (text: string): void => {
-    bars.log(text + '\n');
+    settle();
+    out.write(text + '\n');
   };
   return {
     gettingSignatures: (list) => line(list ? 'Getting image list signatures' : 'Getting image source signatures'),
@@ -95,8 +98,7 @@ export async function terminalProgress(out: NodeJS.WriteStream): Promise<CopyPro
     copyingInstance: (digest, index, total) => line(`Copying image ${digest} (${index}/${total})`),
     blobStarted(t) {
       const started = Date.now();
-      const total = Math.max(t.info.size, 1);
-      const bar = bars.create(total, 0, payload(t, started));
+      const bar = ensureBars().create(Math.max(t.info.size, 1), 0, payload(t, started));
       const timer = setInterval(() => bar.update(t.bytesDone(), payload(t, started)), 100);
       active.set(t, { bar, started, timer });
     },
@@ -104,7 +106,7 @@ export async function terminalProgress(out: NodeJS.WriteStream): Promise<CopyPro
       const a = active.get(t);
       if (a === undefined) return;
       clearInterval(a.timer);
-      a.bar.update(Math.max(t.info.size, t.bytesDone()), payload(t, a.started, outcome === 'copied' ? 'done' : 'skipped: already exists'));
+      a.bar.update(Math.max(t.info.size, t.bytesDone(), 1), payload(t, a.started, outcome === 'copied' ? 'done' : 'skipped: already exists'));
       active.delete(t);
     },
     blobFailed(t) {
@@ -116,9 +118,17 @@ export async function terminalProgress(out: NodeJS.WriteStream): Promise<CopyPro
     },
     writingManifest: (list) => line(list ? 'Writing manifest list to image destination' : 'Writing manifest to image destination'),
     storingSignatures: (list) => line(list ? 'Storing list signatures' : 'Storing signatures'),
-    stop() {
-      for (const a of active.values()) clearInterval(a.timer);
-      bars.stop();
-    },
+    stop: settle,
   };
+}
+
+function humanBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
 }

@@ -91,6 +91,8 @@ describe('signet CLI', () => {
     const bad: [string, string, RegExp][] = [
       ['not-json', '{"schemaVersion": 2,', /JSON/i],
       ['negative-size', JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'a'.repeat(64)}`, size: 2 }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${'b'.repeat(64)}`, size: -5 }] }), /layers\[0\]\.size/],
+      ['absurd-size', JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'a'.repeat(64)}`, size: 2 }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${'b'.repeat(64)}`, size: 2 ** 60 }] }), /layers\[0\]\.size/],
+      ['missing-media-type', JSON.stringify({ schemaVersion: 2, config: { digest: `sha256:${'a'.repeat(64)}`, size: 2 }, layers: [] }), /mediaType/],
       ['no-config', JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', layers: [] }), /config/],
       ['wrong-media-type', JSON.stringify({ schemaVersion: 2, mediaType: 'application/x-nonsense', config: {}, layers: [] }), /mediaType|media type/i],
     ];
