@@ -253,7 +253,17 @@ async function main(): Promise<void> {
       (r) => loop('signet', (i) => ['copy', '--quiet', `--src-${tls.slice(2)}`, `docker://${registry.host}/tiny-s/img${i}:1`, `dir:${join(work, `tp-s${r}-${i}`)}`]),
       (r) => loop('skopeo', (i) => ['copy', '--quiet', `--src-${tls.slice(2)}`, `docker://${registry.host}/tiny-k/img${i}:1`, `dir:${join(work, `tp-k${r}-${i}`)}`]),
     );
+    // The same pulls as one batch in one process: skopeo sync (from a YAML list) against Signet's library.
+    const yaml = [`${registry.host}:`, '  tls-verify: false', '  images:', ...Array.from({ length: tinyCount }, (_, i) => `    tiny-k/img${i}: ["1"]`)].join('\n');
+    await writeFile(join(work, 'sync.yaml'), yaml + '\n');
+    await measurePair(
+      `pull ${tinyCount} tiny images, one process`,
+      0,
+      (r) => timed(process.execPath, [fileURLToPath(new URL('./batch-pull.mjs', import.meta.url)), registry.host, 'tiny-s', String(tinyCount), join(work, `batch-s${r}`)]),
+      (r) => skopeo(['sync', '--src', 'yaml', '--dest', 'dir', '--scoped', join(work, 'sync.yaml'), join(work, `batch-k${r}`)]),
+    );
     report();
+    console.log('(one process: Signet through its library, bench/batch-pull.mjs; skopeo through `skopeo sync --src yaml`)');
   } finally {
     await registry.stop();
     await rm(work, { recursive: true, force: true });
