@@ -13,7 +13,8 @@ function tlsOption(flag: string, what: string): Option {
   return new Option(`${flag} <bool>`, `require HTTPS and verify certificates when talking to ${what}`).argParser(parseBooleanValue);
 }
 
-function program(): Command {
+/** Commands set `result.code` when they end with something other than success (a rejected verdict: 1). */
+function program(result: { code: number }): Command {
   const cmd = new Command('signet')
     .description('Inspect, copy, sign and verify container images; serve a registry that treats signatures as first-class content.')
     .version(version, '-v, --version', 'print the version')
@@ -76,6 +77,64 @@ function program(): Command {
     });
 
   cmd
+    .command('verify')
+    .description('evaluate the trust policy for an image and explain the verdict')
+    .argument('<image>', 'image name')
+    .option('--identity <ref>', 'evaluate as if the image were this docker reference')
+    .option('--key <file>', 'trust these keys (GPG keyring or cosign public key) instead of a policy file; repeatable', (v: string, prev: string[] = []) => [...prev, v])
+    .addOption(tlsOption('--tls-verify', 'the registry'))
+    .option('--creds <user:password>', 'credentials for the registry')
+    .action(async (image: string, opts: Record<string, unknown>, self: Command) => {
+      const { runVerify } = await import('./commands/verify.js');
+      result.code = await runVerify(image, opts, globals(self));
+    });
+
+  cmd
+    .command('verify-installable')
+    .description('verify a dir: download offline against the policy for the identity it will be installed as')
+    .argument('<dir>', 'directory in skopeo\'s dir: layout (manifest.json, signature-N)')
+    .requiredOption('--identity <ref>', 'the docker reference the image is installed as')
+    .action(async (dir: string, opts: Record<string, unknown>, self: Command) => {
+      const { runVerifyInstallable } = await import('./commands/verify.js');
+      result.code = await runVerifyInstallable(dir, opts, globals(self));
+    });
+
+  cmd
+    .command('standalone-sign')
+    .description('create a simple signature of a manifest file with a GPG key (as skopeo standalone-sign)')
+    .argument('<manifest>', 'manifest file')
+    .argument('<docker-reference>', 'the reference the signature names')
+    .argument('<key-fingerprint>', 'GPG key to sign with')
+    .requiredOption('-o, --output <signature>', 'where to write the signature')
+    .option('--passphrase-file <file>', 'file holding the key\'s passphrase')
+    .action(async (manifest: string, ref: string, fpr: string, opts: Record<string, unknown>, self: Command) => {
+      const { runStandaloneSign } = await import('./commands/standalone.js');
+      result.code = await runStandaloneSign(manifest, ref, fpr, opts, globals(self));
+    });
+
+  cmd
+    .command('standalone-verify')
+    .description('verify a simple signature of a manifest file (as skopeo standalone-verify)')
+    .argument('<manifest>', 'manifest file')
+    .argument('<docker-reference>', 'the reference the signature must name')
+    .argument('<key-fingerprints>', 'comma-separated fingerprints of accepted keys, or "any" with --public-key-file')
+    .argument('<signature>', 'signature file')
+    .option('--public-key-file <file>', 'public keys to verify with (default: the local GPG keyring)')
+    .action(async (manifest: string, ref: string, fprs: string, sig: string, opts: Record<string, unknown>, self: Command) => {
+      const { runStandaloneVerify } = await import('./commands/standalone.js');
+      result.code = await runStandaloneVerify(manifest, ref, fprs, sig, opts, globals(self));
+    });
+
+  cmd
+    .command('generate-key-pair')
+    .description('write a cosign-compatible key pair: PREFIX.key (encrypted; password from COSIGN_PASSWORD or a prompt) and PREFIX.pub')
+    .option('--output-key-prefix <prefix>', 'file name prefix', 'cosign')
+    .action(async (opts: Record<string, unknown>, self: Command) => {
+      const { runGenerateKeyPair } = await import('./commands/generate-key-pair.js');
+      result.code = await runGenerateKeyPair(opts, globals(self));
+    });
+
+  cmd
     .command('serve')
     .description('run the registry')
     .option('--config <file>', 'registry configuration (YAML)')
@@ -94,10 +153,11 @@ function globals(cmd: Command): GlobalOptions {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const cmd = program();
+  const result = { code: 0 };
+  const cmd = program(result);
   try {
     await cmd.parseAsync(normaliseBooleanFlags(argv, booleanValueFlags), { from: 'user' });
-    return 0;
+    return result.code;
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version end through here too, with exit code 0.

@@ -1,0 +1,17 @@
+/**
+ * signature: signature formats and their cryptography — simple signing payloads, OpenPGP, cosign keys and
+ * payloads. Pure functions of bytes and keys; the only I/O is running the system `gpg` for `--sign-by`.
+ */
+export { SignatureVerificationError, KeyError, SigningError } from './errors.js';
+export type { VerificationCode, KeyErrorCode, SigningErrorCode } from './errors.js';
+export * from './cosign/index.js';
+export { parseSimpleSigningPayload, serializeSimpleSigningPayload, simpleSigningType } from './simple-signing.js';
+export type { UntrustedSimpleSigningPayload, ParseSimpleSigningOptions, SimpleSigningPayloadInput } from './simple-signing.js';
+export { parseSignatureBlob, signatureBlobForStorage } from './blob.js';
+export type { SignatureBlob } from './blob.js';
+export { loadKeyring, verifyOpenPgpSignature, signOpenPgpWithKey } from './openpgp.js';
+export type { Keyring, OpenPgpVerification } from './openpgp.js';
+export { signWithGpg } from './gpg.js';
+export type { GpgSignOptions } from './gpg.js';
+export { createSimpleSignature, verifySimpleSignature } from './simple-signature.js';
+export type { SimpleSigner, CreateSimpleSignatureOptions, SimpleSignatureVerification } from './simple-signature.js';
