@@ -212,7 +212,7 @@ async function main(): Promise<void> {
     await measurePair(
       `pull ${bigMiB} MiB layer → dir:`,
       bigBytes,
-      async (r) => signet(['copy', '--quiet', `--src-${tls.slice(2)}`, bigRef, `dir:${join(work, `big-s-${r}`)}`]).finally(() => rm(join(work, `big-s-${r}`), { recursive: true, force: true })),
+      async (r) => signet(['--insecure-policy', 'copy', '--quiet', `--src-${tls.slice(2)}`, bigRef, `dir:${join(work, `big-s-${r}`)}`]).finally(() => rm(join(work, `big-s-${r}`), { recursive: true, force: true })),
       async (r) => skopeo(['copy', '--quiet', '--insecure-policy', `--src-${tls.slice(2)}`, bigRef, `dir:${join(work, `big-k-${r}`)}`]).finally(() => rm(join(work, `big-k-${r}`), { recursive: true, force: true })),
     );
     // Every push goes to a registry that has never seen the blob: skopeo remembers where blobs were seen
@@ -220,7 +220,7 @@ async function main(): Promise<void> {
     await measurePair(
       `push ${bigMiB} MiB layer dir: →`,
       bigBytes,
-      (r) => withFreshRegistry((host) => signet(['copy', '--quiet', `--dest-${tls.slice(2)}`, `dir:${big}`, `docker://${host}/bench/big-s-${r}:1`])),
+      (r) => withFreshRegistry((host) => signet(['--insecure-policy', 'copy', '--quiet', `--dest-${tls.slice(2)}`, `dir:${big}`, `docker://${host}/bench/big-s-${r}:1`])),
       (r) => withFreshRegistry((host) => skopeo(['copy', '--quiet', '--insecure-policy', `--dest-${tls.slice(2)}`, `dir:${big}`, `docker://${host}/bench/big-k-${r}:1`])),
     );
     await rm(big, { recursive: true, force: true });
@@ -244,13 +244,13 @@ async function main(): Promise<void> {
     await measurePair(
       `push ${tinyCount} tiny images dir: →`,
       0,
-      (r) => withFreshRegistry((host) => loop('signet', (i) => ['copy', '--quiet', `--dest-${tls.slice(2)}`, `dir:${tinyDirs[i]}`, `docker://${host}/tiny/img${i}:1`]), r === 0 ? 's' : undefined),
+      (r) => withFreshRegistry((host) => loop('signet', (i) => ['--insecure-policy', 'copy', '--quiet', `--dest-${tls.slice(2)}`, `dir:${tinyDirs[i]}`, `docker://${host}/tiny/img${i}:1`]), r === 0 ? 's' : undefined),
       (r) => withFreshRegistry((host) => loop('skopeo', (i) => ['copy', '--quiet', `--dest-${tls.slice(2)}`, `dir:${tinyDirs[i]}`, `docker://${host}/tiny/img${i}:1`]), r === 0 ? 'k' : undefined),
     );
     await measurePair(
       `pull ${tinyCount} tiny images → dir:`,
       0,
-      (r) => loop('signet', (i) => ['copy', '--quiet', `--src-${tls.slice(2)}`, `docker://${registry.host}/tiny-s/img${i}:1`, `dir:${join(work, `tp-s${r}-${i}`)}`]),
+      (r) => loop('signet', (i) => ['--insecure-policy', 'copy', '--quiet', `--src-${tls.slice(2)}`, `docker://${registry.host}/tiny-s/img${i}:1`, `dir:${join(work, `tp-s${r}-${i}`)}`]),
       (r) => loop('skopeo', (i) => ['copy', '--quiet', `--src-${tls.slice(2)}`, `docker://${registry.host}/tiny-k/img${i}:1`, `dir:${join(work, `tp-k${r}-${i}`)}`]),
     );
     // The same pulls as one batch in one process: skopeo sync (from a YAML list) against Signet's library.

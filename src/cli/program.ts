@@ -62,9 +62,13 @@ function program(result: { code: number }): Command {
     .option('--override-arch <arch>', 'choose this architecture from a multi-platform image')
     .option('--override-variant <variant>', 'choose this variant from a multi-platform image')
     .option('--digestfile <file>', 'write the digest of the copied manifest to this file')
+    .option('--sign-by <fingerprint>', 'sign the copied image with this GPG key (simple signing, through the system gpg)')
+    .option('--sign-by-key <file>', 'sign the copied image with this OpenPGP secret key file (no gpg needed)')
+    .option('--sign-passphrase-file <file>', 'passphrase of the signing key (first line of the file)')
+    .option('--sign-identity <ref>', 'the docker reference the signature names (default: the destination\'s)')
     .action(async (source: string, destination: string, opts: Record<string, unknown>, self: Command) => {
       const { runCopy } = await import('./commands/copy.js');
-      await runCopy(source, destination, opts, globals(self));
+      result.code = await runCopy(source, destination, opts, globals(self));
     });
 
   cmd

@@ -68,6 +68,7 @@ class Copier {
 
   async run(): Promise<CopyResult> {
     const top = await this.readTopLevel();
+    if (this.options.approveSource !== undefined) await this.options.approveSource(this.src, top.bytes, manifestDigest(top.bytes));
     const m = top.manifest;
     if (m.kind === 'oci-index' || m.kind === 'docker-list') {
       if (this.options.all === true) return this.copyAll(top);
@@ -148,9 +149,10 @@ class Copier {
     }
     this.progress?.writingManifest(true);
     await this.dst.putManifest(bytes, mediaType);
-    if (listSignatures.length > 0) {
+    const added = this.options.sign !== undefined ? await this.options.sign(bytes, manifestDigest(bytes)) : [];
+    if (listSignatures.length + added.length > 0) {
       this.progress?.storingSignatures(true);
-      await this.putSignatures(listSignatures, undefined);
+      await this.putSignatures([...listSignatures, ...added], undefined);
     }
     return this.result(bytes, mediaType, instances);
   }
@@ -210,7 +212,8 @@ class Copier {
     const writtenDigest = instanceDigest === undefined ? undefined : manifestDigest(bytes);
     await this.dst.putManifest(bytes, mediaType, writtenDigest);
     this.progress?.storingSignatures(false);
-    if (signatures.length > 0) await this.putSignatures(signatures, writtenDigest);
+    const added = instanceDigest === undefined && this.options.sign !== undefined ? await this.options.sign(bytes, manifestDigest(bytes)) : [];
+    if (signatures.length + added.length > 0) await this.putSignatures([...signatures, ...added], writtenDigest);
     return { bytes, mediaType };
   }
 

@@ -1,6 +1,6 @@
 /** What the copy engine reports while it works; the CLI renders it (bars on a terminal, lines otherwise). */
 import type { Digest } from '../core/index.js';
-import type { BlobInfo, SystemContext } from '../transports/index.js';
+import type { BlobInfo, ImageSource, SystemContext } from '../transports/index.js';
 
 export type BlobKind = 'blob' | 'config';
 
@@ -38,6 +38,16 @@ export interface CopyOptions {
   readonly progress?: CopyProgress;
   /** Blobs transferred at once; default 6 (as containers/image). */
   readonly maxParallelTransfers?: number;
+  /**
+   * Called with the source's top-level manifest (already checked against the digest naming it) before
+   * anything is written; throws to refuse the source (the trust policy check of `copy`).
+   */
+  readonly approveSource?: (source: ImageSource, manifest: Buffer, digest: Digest) => Promise<void>;
+  /**
+   * Signatures to add for the manifest written at the top level of the destination (`--sign-by…`); they are
+   * stored with the image before it is committed.
+   */
+  readonly sign?: (manifest: Buffer, digest: Digest) => Promise<readonly Buffer[]>;
 }
 
 export interface CopiedInstance {

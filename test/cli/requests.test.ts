@@ -51,7 +51,7 @@ after(async () => {
 describe('requests a pull makes', () => {
   it('one ping, one manifest GET and one GET per blob', async () => {
     seen.length = 0;
-    const r = await signet(['copy', '--quiet', '--src-tls-verify=false', `docker://${host}/team/app:1`, `dir:${join(work, 'out')}`]);
+    const r = await signet(['--insecure-policy', 'copy', '--quiet', '--src-tls-verify=false', `docker://${host}/team/app:1`, `dir:${join(work, 'out')}`]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual((await readFile(join(work, 'out', 'manifest.json'))), image.manifest);
     const expected = ['GET /v2/', 'GET /v2/team/app/manifests/1', ...[image.config, ...image.layers].map((b) => `GET /v2/team/app/blobs/${b.digest}`)];

@@ -147,9 +147,9 @@ describe('copyImage between local transports', () => {
     await writeFile(victim, bytes);
     const dest = join(work, 'tamper-dst');
     await expectCodeAsync(() => copyImage(parseImageName(`dir:${src}`), parseImageName(`dir:${dest}`)), 'DIGEST_MISMATCH');
-    assert.deepEqual((await readdir(work)).filter((f) => f.startsWith('tamper-dst')), []);
+    assert.deepEqual((await readdir(work)).filter((f) => f.includes('tamper-dst')), []);
     await expectCodeAsync(() => copyImage(parseImageName(`dir:${src}`), parseImageName(`oci:${join(work, 'tamper-oci')}:x`)), 'DIGEST_MISMATCH');
-    assert.deepEqual((await readdir(work)).filter((f) => f.startsWith('tamper-oci')), []);
+    assert.deepEqual((await readdir(work)).filter((f) => f.includes('tamper-oci')), []);
   });
 
   it('catches a blob longer or shorter than its descriptor', async () => {

@@ -30,7 +30,7 @@ describe('conversion agrees with skopeo', { skip: !ready }, () => {
     const src = join(work, 'd2o');
     await writeDirImage(src, makeImage({ format: 'docker', layers: 2, seed: 'd2o', labels: { x: 'y' } }));
     assert.equal((await skopeo(['copy', '-q', '--insecure-policy', `dir:${src}`, `oci:${join(work, 'd2o-k')}:t`])).code, 0);
-    const r = await signet(['copy', '-q', `dir:${src}`, `oci:${join(work, 'd2o-s')}:t`]);
+    const r = await signet(['--insecure-policy', 'copy', '-q', `dir:${src}`, `oci:${join(work, 'd2o-s')}:t`]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal((await ociTopManifest(join(work, 'd2o-s'))).toString(), (await ociTopManifest(join(work, 'd2o-k'))).toString());
   });
@@ -41,7 +41,7 @@ describe('conversion agrees with skopeo', { skip: !ready }, () => {
       await writeDirImage(src, makeImage({ format: from, layers: 1, seed: `f-${format}` }));
       const k = await skopeo(['copy', '-q', '--insecure-policy', '--format', format, `dir:${src}`, `dir:${join(work, `f-${format}-k`)}`]);
       assert.equal(k.code, 0, k.stderr);
-      const r = await signet(['copy', '-q', '--format', format, `dir:${src}`, `dir:${join(work, `f-${format}-s`)}`]);
+      const r = await signet(['--insecure-policy', 'copy', '-q', '--format', format, `dir:${src}`, `dir:${join(work, `f-${format}-s`)}`]);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(
         (await readFile(join(work, `f-${format}-s`, 'manifest.json'))).toString(),
@@ -59,7 +59,7 @@ describe('conversion agrees with skopeo', { skip: !ready }, () => {
     await writeDirImage(src, list);
     const k = await skopeo(['copy', '-q', '--all', '--insecure-policy', `dir:${src}`, `oci:${join(work, 'list-k')}:t`]);
     assert.equal(k.code, 0, k.stderr);
-    const r = await signet(['copy', '-q', '--all', `dir:${src}`, `oci:${join(work, 'list-s')}:t`]);
+    const r = await signet(['--insecure-policy', 'copy', '-q', '--all', `dir:${src}`, `oci:${join(work, 'list-s')}:t`]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal((await ociTopManifest(join(work, 'list-s'))).toString(), (await ociTopManifest(join(work, 'list-k'))).toString());
   });

@@ -56,7 +56,7 @@ describe('interop with docker-registry and skopeo', { skip: !ready }, () => {
     const src = join(work, 'p1-src');
     await writeDirImage(src, image);
     const ref = `docker://${registry.host}/team/app:1.0`;
-    const push = await signet(['copy', '--dest-tls-verify=false', `dir:${src}`, ref]);
+    const push = await signet(['--insecure-policy', 'copy', '--dest-tls-verify=false', `dir:${src}`, ref]);
     assert.equal(push.code, 0, push.stderr);
     const pull = await skopeo(['copy', '--insecure-policy', '--src-tls-verify=false', ref, `dir:${join(work, 'p1-out')}`]);
     assert.equal(pull.code, 0, pull.stderr);
@@ -70,10 +70,10 @@ describe('interop with docker-registry and skopeo', { skip: !ready }, () => {
     const ref = `docker://${registry.host}/team/other:2.0`;
     const push = await skopeo(['copy', '--insecure-policy', '--dest-tls-verify=false', `dir:${src}`, ref]);
     assert.equal(push.code, 0, push.stderr);
-    const pull = await signet(['copy', '--src-tls-verify=false', ref, `dir:${join(work, 'p2-out')}`]);
+    const pull = await signet(['--insecure-policy', 'copy', '--src-tls-verify=false', ref, `dir:${join(work, 'p2-out')}`]);
     assert.equal(pull.code, 0, pull.stderr);
     await assertSameDirImage(src, join(work, 'p2-out'));
-    const toOci = await signet(['copy', '--src-tls-verify=false', ref, `oci:${join(work, 'p2-oci')}:2.0`]);
+    const toOci = await signet(['--insecure-policy', 'copy', '--src-tls-verify=false', ref, `oci:${join(work, 'p2-oci')}:2.0`]);
     assert.equal(toOci.code, 0, toOci.stderr);
     const check = await skopeo(['copy', '--insecure-policy', `oci:${join(work, 'p2-oci')}:2.0`, `dir:${join(work, 'p2-check')}`]);
     assert.equal(check.code, 0, check.stderr);
@@ -90,7 +90,7 @@ describe('interop with docker-registry and skopeo', { skip: !ready }, () => {
     const layout = join(work, 'ma-layout');
     await writeOciLayout(layout, index, 'multi');
     const ref = `docker://${registry.host}/team/multi:1`;
-    const push = await signet(['copy', '--all', '--dest-tls-verify=false', `oci:${layout}:multi`, ref]);
+    const push = await signet(['--insecure-policy', 'copy', '--all', '--dest-tls-verify=false', `oci:${layout}:multi`, ref]);
     assert.equal(push.code, 0, push.stderr);
     const raw = await skopeo(['inspect', '--raw', '--tls-verify=false', ref]);
     assert.equal(raw.code, 0, raw.stderr);
@@ -100,7 +100,7 @@ describe('interop with docker-registry and skopeo', { skip: !ready }, () => {
     for (const img of images) {
       assert.deepEqual(await readFile(join(work, 'ma-skopeo', `${img.manifestDigest.slice(7)}.manifest.json`)), img.manifest);
     }
-    const back = await signet(['copy', '--all', '--src-tls-verify=false', ref, `oci:${join(work, 'ma-back')}:m`]);
+    const back = await signet(['--insecure-policy', 'copy', '--all', '--src-tls-verify=false', ref, `oci:${join(work, 'ma-back')}:m`]);
     assert.equal(back.code, 0, back.stderr);
     const arm = await signet(['inspect', '--override-arch', 'arm64', `oci:${join(work, 'ma-back')}:m`]);
     assert.equal(arm.code, 0, arm.stderr);
@@ -142,7 +142,7 @@ describe('interop with docker-registry and skopeo', { skip: !ready }, () => {
     const dir = join(work, 'tags');
     await writeDirImage(dir, image);
     for (const t of ['a', 'b', 'c']) {
-      const r = await signet(['copy', '--quiet', '--dest-tls-verify=false', `dir:${dir}`, `docker://${registry.host}/team/tags:${t}`]);
+      const r = await signet(['--insecure-policy', 'copy', '--quiet', '--dest-tls-verify=false', `dir:${dir}`, `docker://${registry.host}/team/tags:${t}`]);
       assert.equal(r.code, 0, r.stderr);
     }
     const ref = `docker://${registry.host}/team/tags:a`;

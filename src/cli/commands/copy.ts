@@ -1,14 +1,118 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { CodedError, CoreInputError, limits, parseNormalizedNamed, referenceString, type Digest } from '../../core/index.js';
 import { copyImage, type CopyOptions, type CopyProgress } from '../../copy/index.js';
 import { MediaTypes } from '../../manifest/index.js';
-import { parseImageName } from '../../transports/index.js';
+import { evaluatePolicy, renderVerdictJson, renderVerdictText, type Verdict } from '../../policy/index.js';
+import { createSimpleSignature, type SimpleSigner } from '../../signature/index.js';
+import { parseImageName, type ImageReference, type ImageSource } from '../../transports/index.js';
+import { collectSignatures, fileTrustMaterial, loadPolicy, loadRegistriesD } from '../../verify/index.js';
 import { systemContext } from '../context.js';
 import type { GlobalOptions } from '../options.js';
 import { LineProgress, quietProgress, terminalProgress } from '../progress.js';
+import { version } from '../version.js';
 
-export async function runCopy(source: string, destination: string, opts: Record<string, unknown>, globals: GlobalOptions): Promise<void> {
+/** The source was evaluated against the trust policy and refused. */
+class SourceRejectedError extends CodedError<'SOURCE_REJECTED'> {
+  readonly category = 'integrity' as const;
+  constructor(readonly verdict: Verdict) {
+    super('SOURCE_REJECTED', `source image rejected by the trust policy ${verdict.policy.file}`);
+  }
+}
+
+/** The policy check of `copy`, as containers/image runs it: on the source's top-level manifest, before copying. */
+async function policyCheck(globals: GlobalOptions): Promise<NonNullable<CopyOptions['approveSource']>> {
+  const loaded = await loadPolicy(globals.policy);
+  const registries = await loadRegistriesD(globals['registries.d']);
+  return async (source: ImageSource, _manifest: Buffer, digest: Digest) => {
+    const ref = source.reference;
+    const verdict = await evaluatePolicy({
+      policy: loaded.policy,
+      policySource: loaded.source,
+      image: {
+        name: ref.toString(),
+        transport: ref.transport.name,
+        policyIdentity: ref.policyConfigurationIdentity(),
+        namespaces: ref.policyConfigurationNamespaces(),
+        dockerReference: ref.dockerReference,
+        manifestDigest: digest,
+      },
+      signatures: await collectSignatures(source, digest, { registries }),
+      trust: fileTrustMaterial(),
+    });
+    if (!verdict.allowed) throw new SourceRejectedError(verdict);
+  };
+}
+
+async function readPassphrase(path: unknown): Promise<string | undefined> {
+  if (typeof path !== 'string') return undefined;
+  let text: Buffer;
+  try {
+    text = await readFile(path);
+  } catch (err) {
+    throw new CoreInputError('INVALID_ARGUMENT', `--sign-passphrase-file: cannot read ${path}: ${(err as Error).message}`);
+  }
+  if (text.length > limits.smallJsonBytes) throw new CoreInputError('TOO_LARGE', `--sign-passphrase-file ${path} is too large`);
+  // As containers/image: the first line, without its line ending.
+  return text.toString('utf8').split(/\r?\n/, 1)[0] ?? '';
+}
+
+/** `--sign-by FPR` (system gpg) or `--sign-by-key FILE` (an OpenPGP secret key): simple signatures of what is written. */
+async function signer(opts: Record<string, unknown>, destination: ImageReference): Promise<CopyOptions['sign']> {
+  const byFingerprint = typeof opts['signBy'] === 'string' ? opts['signBy'] : undefined;
+  const byKey = typeof opts['signByKey'] === 'string' ? opts['signByKey'] : undefined;
+  if (byFingerprint === undefined && byKey === undefined) {
+    if (opts['signPassphraseFile'] !== undefined || opts['signIdentity'] !== undefined) {
+      throw new CoreInputError('INVALID_ARGUMENT', '--sign-passphrase-file and --sign-identity need --sign-by or --sign-by-key');
+    }
+    return undefined;
+  }
+  if (byFingerprint !== undefined && byKey !== undefined) throw new CoreInputError('INVALID_ARGUMENT', 'give only one of --sign-by and --sign-by-key');
+  let identity: string;
+  if (typeof opts['signIdentity'] === 'string') {
+    try {
+      identity = referenceString(parseNormalizedNamed(opts['signIdentity']));
+    } catch (err) {
+      throw new CoreInputError('INVALID_REFERENCE', `--sign-identity: ${(err as Error).message}`);
+    }
+  } else if (destination.dockerReference !== undefined) {
+    identity = referenceString(destination.dockerReference);
+  } else {
+    throw new CoreInputError('INVALID_ARGUMENT', `cannot tell which docker reference to sign for ${destination.toString()}: give --sign-identity`);
+  }
+  const passphrase = await readPassphrase(opts['signPassphraseFile']);
+  let who: SimpleSigner;
+  if (byFingerprint !== undefined) {
+    who = { kind: 'gpg', fingerprint: byFingerprint, ...(typeof opts['signPassphraseFile'] === 'string' ? { passphraseFile: opts['signPassphraseFile'] } : {}) };
+  } else {
+    let secretKey: Buffer;
+    try {
+      secretKey = await readFile(byKey as string);
+    } catch (err) {
+      throw new CoreInputError('INVALID_ARGUMENT', `--sign-by-key: cannot read ${byKey}: ${(err as Error).message}`);
+    }
+    who = { kind: 'key', secretKey, ...(passphrase === undefined ? {} : { passphrase }) };
+  }
+  return async (_manifest: Buffer, digest: Digest) => [
+    await createSimpleSignature({ manifestDigest: digest, dockerReference: identity, signer: who, creator: `signet ${version}` }),
+  ];
+}
+
+export async function runCopy(source: string, destination: string, opts: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
   const src = parseImageName(source);
   const dst = parseImageName(destination);
+  const options: { -readonly [K in keyof CopyOptions]: CopyOptions[K] } = {
+    sourceContext: systemContext(opts, globals, 'src'),
+    destinationContext: systemContext(opts, globals, 'dest'),
+    all: opts['all'] === true,
+    removeSignatures: opts['removeSignatures'] === true,
+  };
+  if (opts['format'] === 'oci') options.manifestMediaType = MediaTypes.ociManifest;
+  if (opts['format'] === 'v2s2') options.manifestMediaType = MediaTypes.dockerV2S2Manifest;
+  // As skopeo: no copy without a trust policy, unless the user says so.
+  if (globals.insecurePolicy !== true) options.approveSource = await policyCheck(globals);
+  const sign = await signer(opts, dst);
+  if (sign !== undefined) options.sign = sign;
+
   let progress: CopyProgress;
   let stop = (): void => {};
   if (opts['quiet'] === true) {
@@ -20,18 +124,19 @@ export async function runCopy(source: string, destination: string, opts: Record<
   } else {
     progress = new LineProgress(globals.output === 'json' ? process.stderr : process.stdout);
   }
-  const options: { -readonly [K in keyof CopyOptions]: CopyOptions[K] } = {
-    sourceContext: systemContext(opts, globals, 'src'),
-    destinationContext: systemContext(opts, globals, 'dest'),
-    all: opts['all'] === true,
-    removeSignatures: opts['removeSignatures'] === true,
-    progress,
-  };
-  if (opts['format'] === 'oci') options.manifestMediaType = MediaTypes.ociManifest;
-  if (opts['format'] === 'v2s2') options.manifestMediaType = MediaTypes.dockerV2S2Manifest;
+  options.progress = progress;
   let result;
   try {
     result = await copyImage(src, dst, options);
+  } catch (err) {
+    if (err instanceof SourceRejectedError) {
+      stop();
+      // SPEC §3.2: a rejected copy explains itself with the verdict.
+      if (globals.output === 'json') process.stdout.write(renderVerdictJson(err.verdict));
+      else process.stderr.write(renderVerdictText(err.verdict));
+      return 1;
+    }
+    throw err;
   } finally {
     stop();
   }
@@ -39,8 +144,8 @@ export async function runCopy(source: string, destination: string, opts: Record<
   if (globals.output === 'json') {
     process.stdout.write(
       JSON.stringify({
-        source: source,
-        destination: destination,
+        source,
+        destination,
         manifestDigest: result.manifestDigest,
         mediaType: result.mediaType,
         instances: result.instances,
@@ -49,4 +154,5 @@ export async function runCopy(source: string, destination: string, opts: Record<
       }) + '\n',
     );
   }
+  return 0;
 }
