@@ -33,3 +33,6 @@ export {
 } from './reference.js';
 export type { DockerReference } from './reference.js';
 export { goMap, goMarshal, goMarshalIndent, goTimeString } from './go-json.js';
+export { lookasideSignatureUrl } from './lookaside.js';
+export { parseJsonTree, toPlainValue, formatJsonPath, JsonParseError } from './strict-json.js';
+export type { JsonNode, JsonPath, JsonValue, JsonObject, JsonParseReason, ParseJsonTreeOptions, ToPlainValueOptions } from './strict-json.js';

@@ -15,9 +15,7 @@
  */
 import { parseAllDocuments, isAlias, isMap, isScalar, isSeq, type Document, type Node } from 'yaml';
 import {
-  digestAlgorithm,
-  digestHex,
-  parseDigest,
+  lookasideSignatureUrl,
   policyConfigurationIdentity,
   policyConfigurationNamespaces,
   type Digest,
@@ -268,12 +266,8 @@ export function defaultLookasideBase(user: { readonly root: boolean; readonly ho
  * query or fragment of `base` stays at the end, as Go's URL handling does.
  */
 export function lookasideUrl(base: string, ref: DockerReference, digest: Digest, index: number): string {
-  const d = parseDigest(digest);
   if (!Number.isInteger(index) || index < 1) {
     throw new PolicyError('INVALID_REGISTRIES_D', `lookaside signature index must be a positive integer, got ${index}`);
   }
-  const cut = base.search(/[?#]/);
-  const head = cut < 0 ? base : base.slice(0, cut);
-  const tail = cut < 0 ? '' : base.slice(cut);
-  return `${head}/${ref.path}@${digestAlgorithm(d)}=${digestHex(d)}/signature-${index}${tail}`;
+  return lookasideSignatureUrl(base, ref.path, digest, index);
 }

@@ -26,6 +26,12 @@ export interface SystemContext {
   readonly userAgent?: string;
   /** Upload blobs in chunks of this size (bytes) instead of one monolithic PUT; 0 = monolithic. */
   readonly uploadChunkSize?: number;
+  /**
+   * Where simple signatures of a registry image are written when the registry has no signature extension:
+   * the `lookaside-staging` (else `lookaside`) base URL that registries.d gives for the image. Only `file:`
+   * URLs can be written.
+   */
+  readonly lookasideStaging?: string;
 }
 
 /** A blob as named by a descriptor: what we expect to read or write. */

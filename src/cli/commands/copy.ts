@@ -1,8 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { CodedError, CoreInputError, limits, parseNormalizedNamed, referenceString, type Digest } from '../../core/index.js';
 import { copyImage, type CopyOptions, type CopyProgress } from '../../copy/index.js';
 import { MediaTypes } from '../../manifest/index.js';
-import { evaluatePolicy, renderVerdictJson, renderVerdictText, type Verdict } from '../../policy/index.js';
+import { defaultLookasideBase, evaluatePolicy, renderVerdictJson, renderVerdictText, signatureLocationsFor, type Verdict } from '../../policy/index.js';
 import { createSimpleSignature, type SimpleSigner } from '../../signature/index.js';
 import { parseImageName, type ImageReference, type ImageSource } from '../../transports/index.js';
 import { collectSignatures, fileTrustMaterial, loadPolicy, loadRegistriesD } from '../../verify/index.js';
@@ -106,6 +107,13 @@ export async function runCopy(source: string, destination: string, opts: Record<
     all: opts['all'] === true,
     removeSignatures: opts['removeSignatures'] === true,
   };
+  if (dst.transport.name === 'docker' && dst.dockerReference !== undefined) {
+    // Where signatures of the destination go when its registry has no signature extension (as containers/image:
+    // lookaside-staging, else lookaside, else the built-in default).
+    const locations = signatureLocationsFor(await loadRegistriesD(globals['registries.d']), dst.dockerReference);
+    const staging = locations.lookasideStaging ?? locations.lookaside ?? defaultLookasideBase({ root: process.getuid?.() === 0, home: homedir() });
+    options.destinationContext = { ...options.destinationContext, lookasideStaging: staging };
+  }
   if (opts['format'] === 'oci') options.manifestMediaType = MediaTypes.ociManifest;
   if (opts['format'] === 'v2s2') options.manifestMediaType = MediaTypes.dockerV2S2Manifest;
   // As skopeo: no copy without a trust policy, unless the user says so.

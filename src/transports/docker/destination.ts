@@ -3,12 +3,17 @@
  * so `commit` has nothing left to do; the copy engine puts the manifest only after every blob, which is what
  * keeps a half-copied image from being visible under its tag.
  */
+import { randomBytes } from 'node:crypto';
+import { mkdir, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
-import { IntegrityError, type Digest, type DockerReference } from '../../core/index.js';
+import { fileURLToPath } from 'node:url';
+import { IntegrityError, limits, lookasideSignatureUrl, readAllCapped, type Digest, type DockerReference } from '../../core/index.js';
 import { manifestDigest, matchesDigest } from '../../manifest/index.js';
 import type { BlobInfo, ImageDestination, ImageReference, SystemContext } from '../types.js';
 import type { RegistryClient } from './client.js';
 import { RegistryError } from './errors.js';
+import { writeFileAtomic } from '../fs-atomic.js';
 
 export class DockerImageDestination implements ImageDestination {
   readonly reference: ImageReference;
@@ -16,6 +21,9 @@ export class DockerImageDestination implements ImageDestination {
   private readonly client: RegistryClient;
   private readonly ownsClient: boolean;
   private readonly chunkSize: number;
+  private readonly ctx: SystemContext;
+  /** Digest of the top-level manifest once written: the one signatures name. */
+  private topLevelDigest: Digest | undefined;
 
   constructor(reference: ImageReference, ref: DockerReference, client: RegistryClient, ownsClient: boolean, ctx: SystemContext) {
     this.reference = reference;
@@ -23,6 +31,7 @@ export class DockerImageDestination implements ImageDestination {
     this.client = client;
     this.ownsClient = ownsClient;
     this.chunkSize = ctx.uploadChunkSize !== undefined && ctx.uploadChunkSize > 0 ? Math.floor(ctx.uploadChunkSize) : 0;
+    this.ctx = ctx;
   }
 
   get registryClient(): RegistryClient {
@@ -33,8 +42,9 @@ export class DockerImageDestination implements ImageDestination {
     return undefined;
   }
 
+  /** Signatures go to the registry's extension API, or to the lookaside staging location; see `putSignatures`. */
   supportsSignatures(): boolean {
-    return false;
+    return true;
   }
 
   /**
@@ -75,13 +85,32 @@ export class DockerImageDestination implements ImageDestination {
       return;
     }
     await this.client.putManifest(this.ref, this.ref.tag ?? 'latest', bytes, mediaType);
+    this.topLevelDigest = manifestDigest(bytes);
   }
 
-  putSignatures(signatures: readonly Buffer[], _instanceDigest?: Digest): Promise<void> {
-    if (signatures.length === 0) return Promise.resolve();
-    return Promise.reject(
-      new RegistryError('UNSUPPORTED', `${this.reference.toString()}: storing signatures in a registry is not supported by this destination`),
-    );
+  /**
+   * Store the image's simple signatures, as containers/image does: through the registry's signature extension
+   * when `/v2/` offers it (only signatures not already there are added), otherwise as lookaside files
+   * `signature-1..N` under the staging location (stale higher-numbered files are removed).
+   */
+  async putSignatures(signatures: readonly Buffer[], instanceDigest?: Digest): Promise<void> {
+    if (signatures.length === 0) return;
+    const digest = instanceDigest ?? this.topLevelDigest ?? this.ref.digest;
+    if (digest === undefined) throw new RegistryError('UNSUPPORTED', `${this.reference.toString()}: signatures can only be stored after the manifest`);
+    if (await this.client.supportsSignatures(this.ref.domain)) {
+      await putExtensionSignatures(this.client, this.ref, digest, signatures);
+      return;
+    }
+    const base = this.ctx.lookasideStaging;
+    if (base === undefined || !base.startsWith('file:')) {
+      throw new RegistryError(
+        'UNSUPPORTED',
+        base === undefined
+          ? `${this.reference.toString()}: the registry has no signature extension and no lookaside-staging location is configured for it in registries.d; use --remove-signatures, or configure one`
+          : `${this.reference.toString()}: signatures can only be written to a file: lookaside-staging location, not ${base}`,
+      );
+    }
+    await writeLookasideSignatures(base, this.ref.path, digest, signatures);
   }
 
   commit(): Promise<void> {
@@ -90,6 +119,42 @@ export class DockerImageDestination implements ImageDestination {
 
   async close(): Promise<void> {
     if (this.ownsClient) await this.client.close();
+  }
+}
+
+async function putExtensionSignatures(client: RegistryClient, ref: DockerReference, digest: Digest, signatures: readonly Buffer[]): Promise<void> {
+  const path = `/extensions/v2/${ref.path}/signatures/${digest}`;
+  const existing = new Set<string>();
+  const current = await client.request(ref, { method: 'GET', path });
+  if (current.status === 200) {
+    const list = JSON.parse((await readAllCapped(current.body, limits.signatureBytes, 'signature list')).toString('utf8')) as { signatures?: { content?: unknown }[] };
+    for (const s of list.signatures ?? []) if (typeof s.content === 'string') existing.add(s.content);
+  } else {
+    current.body.destroy();
+  }
+  for (const signature of signatures) {
+    const content = signature.toString('base64');
+    if (existing.has(content)) continue;
+    const body = Buffer.from(JSON.stringify({ schemaVersion: 2, name: `${digest}@${randomBytes(16).toString('hex')}`, type: 'atomic', content }));
+    const res = await client.request(ref, { method: 'PUT', path, actions: 'pull,push', headers: { 'content-type': 'application/json' }, body });
+    res.body.resume();
+    if (res.status !== 201) throw new RegistryError('UNSUPPORTED', `storing a signature through ${path}: the registry answered HTTP ${res.status}`);
+    existing.add(content);
+  }
+}
+
+async function writeLookasideSignatures(base: string, repositoryPath: string, digest: Digest, signatures: readonly Buffer[]): Promise<void> {
+  const file = (n: number): string => fileURLToPath(lookasideSignatureUrl(base, repositoryPath, digest, n));
+  await mkdir(dirname(file(1)), { recursive: true });
+  for (const [i, signature] of signatures.entries()) await writeFileAtomic(file(i + 1), signature);
+  // Signatures beyond the new set would be read as part of it: remove them.
+  for (let n = signatures.length + 1; n <= limits.signatureCount; n++) {
+    try {
+      await unlink(file(n));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') break;
+      throw err;
+    }
   }
 }
 
