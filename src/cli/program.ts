@@ -130,6 +130,22 @@ function program(result: { code: number }): Command {
     });
 
   cmd
+    .command('sign')
+    .description('sign the digest an image resolves to, and store the signature where its format belongs')
+    .argument('<image>', 'image name (docker:// or dir:)')
+    .requiredOption('--key <file>', 'OpenPGP secret key (simple signing) or cosign private key (cosign format)')
+    .addOption(new Option('--format <format>', 'signature format (default: from the key)').choices(['simple', 'cosign']))
+    .option('-a, --annotation <key=value>', 'cosign: an annotation in the signed payload; repeatable', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--identity <ref>', 'the docker reference the signature names (default: the image\'s)')
+    .option('--passphrase-file <file>', 'passphrase of the key (first line); cosign keys also read COSIGN_PASSWORD')
+    .addOption(tlsOption('--tls-verify', 'the registry'))
+    .option('--creds <user:password>', 'credentials for the registry')
+    .action(async (image: string, opts: Record<string, unknown>, self: Command) => {
+      const { runSign } = await import('./commands/sign.js');
+      result.code = await runSign(image, opts, globals(self));
+    });
+
+  cmd
     .command('generate-key-pair')
     .description('write a cosign-compatible key pair: PREFIX.key (encrypted; password from COSIGN_PASSWORD or a prompt) and PREFIX.pub')
     .option('--output-key-prefix <prefix>', 'file name prefix', 'cosign')

@@ -29,9 +29,10 @@ export type CoreErrorCode =
   | 'INVALID_REFERENCE'
   | 'UNKNOWN_TRANSPORT'
   | 'INVALID_ARGUMENT'
-  | 'TOO_LARGE';
+  | 'TOO_LARGE'
+  | 'INVALID_JSON';
 
-/** Malformed input detected by the core helpers (digests, references, limits). */
+/** Malformed input detected by the core helpers (digests, references, limits, JSON). */
 export class CoreInputError extends CodedError<CoreErrorCode> {
   readonly category = 'input' as const;
 }

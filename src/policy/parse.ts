@@ -8,7 +8,7 @@
  * both: `null` for the optional sigstore key fields counts as absent, `signedBy.keyPaths: []` parses (and then
  * trusts no key), `null` elements of string lists are empty strings.
  */
-import { parseNormalizedNamed, isNameOnly } from '../core/index.js';
+import { parseNormalizedNamed, isNameOnly, JsonParseError, parseJsonTree, type JsonNode } from '../core/index.js';
 import { PolicyError } from './errors.js';
 import { decodeGoBase64 } from './go-base64.js';
 import { formatPath, type JsonPath } from './json-path.js';
@@ -23,7 +23,6 @@ import type {
   SigstoreSignedRequirement,
   TransportScopes,
 } from './policy.types.js';
-import { JsonReadError, readStrictJson, type JsonNode } from './strict-json.js';
 
 type Members = ReadonlyMap<string, JsonNode>;
 
@@ -36,7 +35,7 @@ class PolicyReader {
 
   object(node: JsonNode, path: JsonPath, what: string): Members {
     if (node.kind !== 'object') this.fail(path, `${what} must be a JSON object, got ${describe(node)}`);
-    return node.members;
+    return new Map(node.entries);
   }
 
   onlyKeys(members: Members, path: JsonPath, allowed: readonly string[], what: string): void {
@@ -97,6 +96,9 @@ function describe(node: JsonNode): string {
   }
 }
 
+/** The top-level value and 1000 levels below it. */
+const policyMaxDepth = 1000 + 1;
+
 const requirementTypes = ['insecureAcceptAnything', 'reject', 'signedBy', 'signedBaseLayer', 'sigstoreSigned'] as const;
 const identityTypes = ['matchExact', 'matchRepoDigestOrExact', 'matchRepository', 'exactReference', 'exactRepository', 'remapIdentity'] as const;
 const keyTypes: readonly SignedByKeyType[] = ['GPGKeys', 'signedByGPGKeys', 'X509Certificates', 'signedByX509CAs'];
@@ -109,9 +111,9 @@ export function parsePolicy(text: string | Uint8Array, source: string): Policy {
   const r: PolicyReader = new PolicyReader(source);
   let root: JsonNode;
   try {
-    root = readStrictJson(text);
+    root = parseJsonTree(text, { duplicateKeys: 'reject', maxDepth: policyMaxDepth });
   } catch (err) {
-    if (err instanceof JsonReadError) r.fail(err.path, err.problem);
+    if (err instanceof JsonParseError) r.fail(err.path, `${err.problem} at line ${err.line} column ${err.column}`);
     throw err;
   }
   const top = r.object(root, [], 'the policy');

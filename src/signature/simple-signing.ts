@@ -5,9 +5,8 @@
  *     {"critical":{"identity":{"docker-reference":"…"},"image":{"docker-manifest-digest":"sha256:…"},
  *      "type":"atomic container signature"},"optional":{"creator":"…","timestamp":1700000000}}
  */
-import { goMap, goMarshal } from '../core/index.js';
+import { goMap, goMarshal, JsonParseError, parseJsonTree, toPlainValue, type JsonNode } from '../core/index.js';
 import { SignatureVerificationError, SigningError } from './errors.js';
-import { decodeJsonBytes, JsonSyntaxError, scanJson, toPlainValue, type JsonNode } from './strict-json.js';
 
 /** The `critical.type` of a simple signature. */
 export const simpleSigningType = 'atomic container signature';
@@ -87,6 +86,12 @@ function goFloat(node: JsonNode, path: string): number {
 
 const int64Limit = 2 ** 63;
 
+/**
+ * Go's encoding/json maximum nesting depth applies to each value it decodes; containers/image decodes the members
+ * of `optional` one at a time, two levels down, so those may nest 10000 deep below that.
+ */
+const payloadMaxDepth = 10000 + 2;
+
 /** go-digest `Parse`: the grammar, then, for the algorithms containers/image links in, the encoded length. */
 function validateGoDigest(value: string, path: string): void {
   const colon = value.indexOf(':');
@@ -115,9 +120,9 @@ export function parseSimpleSigningPayload(bytes: Uint8Array, options: ParseSimpl
   const expectedType = options.expectedType ?? simpleSigningType;
   let root: JsonNode;
   try {
-    root = scanJson(decodeJsonBytes(bytes));
+    root = parseJsonTree(bytes, { maxDepth: payloadMaxDepth });
   } catch (err: unknown) {
-    if (err instanceof JsonSyntaxError) throw malformed(`not valid JSON: ${err.message}`);
+    if (err instanceof JsonParseError) throw malformed(`not valid JSON: ${err.problem} at offset ${err.offset}`);
     throw err;
   }
   const top = exactObject(root, '', ['critical', 'optional']);

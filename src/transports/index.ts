@@ -14,3 +14,7 @@ export { dirTransport } from './dir/index.js';
 export { ociTransport } from './oci/index.js';
 export { ociArchiveTransport } from './oci-archive/index.js';
 export { dockerTransport, RegistryClient } from './docker/index.js';
+export { DirReference } from './dir/index.js';
+export { DockerImageSource, RegistryError } from './docker/index.js';
+export type { RegistryErrorCode } from './docker/index.js';
+export { writeFileAtomic } from './fs-atomic.js';

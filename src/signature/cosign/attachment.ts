@@ -6,7 +6,7 @@
  */
 import { digestHex, digestOf, goMap, goMarshal, limits, parseDigest, type Digest } from '../../core/index.js';
 import { SignatureVerificationError } from '../errors.js';
-import { childJsonPath, integerAt, isJsonObject, jsonTypeName, parseStrictJson, stringAt, StrictJsonError, type JsonObject, type JsonValue } from './strict-json.js';
+import { childJsonPath, integerAt, isJsonObject, jsonTypeName, parseStrictJson, stringAt, StrictJsonError, type JsonObject, type JsonValue } from './json.js';
 
 export const OCI_MANIFEST_MEDIA_TYPE = 'application/vnd.oci.image.manifest.v1+json';
 export const OCI_CONFIG_MEDIA_TYPE = 'application/vnd.oci.image.config.v1+json';

@@ -30,4 +30,4 @@ export type { SignatureLayer, NewSignatureLayer, BuiltSignatureManifest, BuildSi
 export { verifyRekorSet, REKOR_HASHEDREKORD_API_VERSION } from './rekor.js';
 export { verifyFulcioCertificate, FULCIO_OID_ISSUER_V1, FULCIO_OID_ISSUER_V2 } from './fulcio.js';
 export type { FulcioIdentity } from './fulcio.js';
-export { canonicalJson } from './strict-json.js';
+export { canonicalJson } from './json.js';

@@ -9,7 +9,7 @@ import nacl from 'tweetnacl';
 import { goMarshal } from '../../core/index.js';
 import { KeyError } from '../errors.js';
 import { decodeBase64, decodePemBlocks, encodeBase64, encodePem, EncodingError, type PemBlock } from './encoding.js';
-import { childJsonPath, isJsonObject, jsonTypeName, parseStrictJson, StrictJsonError, type JsonValue } from './strict-json.js';
+import { childJsonPath, isJsonObject, jsonTypeName, parseStrictJson, StrictJsonError, type JsonValue } from './json.js';
 
 export const SIGSTORE_PRIVATE_KEY_PEM_TYPE = 'ENCRYPTED SIGSTORE PRIVATE KEY';
 export const COSIGN_PRIVATE_KEY_PEM_TYPE = 'ENCRYPTED COSIGN PRIVATE KEY';

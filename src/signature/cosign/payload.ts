@@ -4,7 +4,7 @@
  */
 import { goMap, goMarshal, parseDigest, type Digest } from '../../core/index.js';
 import { SignatureVerificationError } from '../errors.js';
-import { exactFields, isJsonObject, jsonTypeName, parseStrictJson, stringAt, StrictJsonError, type JsonObject } from './strict-json.js';
+import { exactFields, isJsonObject, jsonTypeName, parseStrictJson, stringAt, StrictJsonError, type JsonObject } from './json.js';
 
 export const COSIGN_SIGNATURE_TYPE = 'cosign container image signature';
 

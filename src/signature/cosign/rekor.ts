@@ -19,7 +19,7 @@ import {
   StrictJsonError,
   type JsonObject,
   type JsonValue,
-} from './strict-json.js';
+} from './json.js';
 
 export const REKOR_HASHEDREKORD_API_VERSION = '0.0.1';
 

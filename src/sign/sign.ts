@@ -1,0 +1,177 @@
+/**
+ * `sign`: sign the manifest digest an image resolves to and store the signature where its format belongs —
+ * simple signatures beside a `dir:` image (`signature-N`) or with a registry image (its signature extension,
+ * else lookaside staging); cosign signatures in the `sha256-<hex>.sig` tag of the image's repository.
+ */
+import type { KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, pipeline } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import {
+  DigestVerifier,
+  IntegrityError,
+  limits,
+  lookasideSignatureUrl,
+  readAllCapped,
+  referenceName,
+  referenceString,
+  type Digest,
+} from '../core/index.js';
+import { MediaTypes, manifestDigest, matchesDigest } from '../manifest/index.js';
+import {
+  CosignAnnotations,
+  buildSignatureManifest,
+  cosignPayload,
+  createSimpleSignature,
+  signCosignPayload,
+  sigTagFor,
+  type SimpleSigner,
+} from '../signature/index.js';
+import { DirReference, DockerImageSource, RegistryClient, writeFileAtomic, type ImageReference, type SystemContext } from '../transports/index.js';
+import { SignError } from './errors.js';
+
+export type SignRequest =
+  | { readonly format: 'simple'; readonly signer: SimpleSigner; readonly creator?: string }
+  | { readonly format: 'cosign'; readonly key: KeyObject; readonly annotations?: Readonly<Record<string, string>> };
+
+export interface SignOptions {
+  /** The docker reference the signature names; default: the image's own (a cosign signature names the repository). */
+  readonly identity?: string;
+  readonly context?: SystemContext;
+}
+
+export interface SignResult {
+  readonly manifestDigest: Digest;
+  readonly identity: string;
+  /** Where the signature was stored, for people: a file, a tag, an API. */
+  readonly storedAt: string;
+}
+
+/** The manifest digest the reference resolves to, from bytes checked against the digest that names them. */
+async function resolveDigest(ref: ImageReference, ctx: SystemContext): Promise<{ digest: Digest; client: RegistryClient | undefined; close: () => Promise<void> }> {
+  const src = await ref.newImageSource(ctx);
+  try {
+    const { bytes } = await src.getManifest();
+    const named = ref.dockerReference?.digest;
+    const digest = manifestDigest(bytes);
+    if (named !== undefined && !matchesDigest(bytes, named)) throw new IntegrityError('DIGEST_MISMATCH', `manifest: digest mismatch: expected ${named}, got ${digest}`, named, digest);
+    return { digest, client: src instanceof DockerImageSource ? src.registryClient : undefined, close: () => src.close() };
+  } catch (err) {
+    await src.close();
+    throw err;
+  }
+}
+
+export async function signImage(ref: ImageReference, request: SignRequest, options: SignOptions = {}): Promise<SignResult> {
+  const ctx = options.context ?? {};
+  const { digest, client, close } = await resolveDigest(ref, ctx);
+  try {
+    if (request.format === 'cosign') return await signCosign(ref, digest, request, options, client);
+    return await signSimple(ref, digest, request, options, ctx);
+  } finally {
+    await close();
+  }
+}
+
+function identityFor(ref: ImageReference, options: SignOptions, repositoryOnly: boolean): string {
+  if (options.identity !== undefined) return options.identity;
+  if (ref.dockerReference === undefined) {
+    throw new SignError('IDENTITY_REQUIRED', `${ref.toString()} has no docker reference to put in the signature: give --identity REF`);
+  }
+  return repositoryOnly ? referenceName(ref.dockerReference) : referenceString(ref.dockerReference);
+}
+
+async function signSimple(ref: ImageReference, digest: Digest, request: Extract<SignRequest, { format: 'simple' }>, options: SignOptions, ctx: SystemContext): Promise<SignResult> {
+  const identity = identityFor(ref, options, false);
+  const signature = await createSimpleSignature({
+    manifestDigest: digest,
+    dockerReference: identity,
+    signer: request.signer,
+    ...(request.creator === undefined ? {} : { creator: request.creator }),
+  });
+  if (ref instanceof DirReference) {
+    // A new signature-N after the existing ones; the image itself is not rewritten.
+    for (let n = 1; n <= limits.signatureCount; n++) {
+      const path = join(ref.resolvedPath, `signature-${n}`);
+      try {
+        await readFile(path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        await writeFileAtomic(path, signature);
+        return { manifestDigest: digest, identity, storedAt: path };
+      }
+    }
+    throw new SignError('TOO_MANY_SIGNATURES', `${ref.toString()} already has ${limits.signatureCount} signatures`);
+  }
+  if (ref.transport.name !== 'docker' || ref.dockerReference === undefined) {
+    throw new SignError('UNSUPPORTED_DESTINATION', `simple signatures of ${ref.transport.name}: images cannot be stored; sign a dir: or docker:// image`);
+  }
+  // The registry destination stores the complete set: keep the signatures already in lookaside staging.
+  const existing = await existingLookasideSignatures(ctx.lookasideStaging, ref.dockerReference.path, digest);
+  const dst = await ref.newImageDestination(ctx);
+  try {
+    await dst.putSignatures([...existing, signature], digest);
+    await dst.commit();
+  } finally {
+    await dst.close();
+  }
+  return { manifestDigest: digest, identity, storedAt: `signatures of ${referenceName(ref.dockerReference)}@${digest}` };
+}
+
+async function existingLookasideSignatures(base: string | undefined, path: string, digest: Digest): Promise<Buffer[]> {
+  if (base === undefined || !base.startsWith('file:')) return [];
+  const out: Buffer[] = [];
+  for (let n = 1; n <= limits.signatureCount; n++) {
+    try {
+      out.push(await readFile(fileURLToPath(lookasideSignatureUrl(base, path, digest, n))));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') break;
+      throw err;
+    }
+  }
+  return out;
+}
+
+/** cosign's key-based signing: a payload naming the repository, signed, appended to the `.sig` tag's manifest. */
+async function signCosign(
+  ref: ImageReference,
+  digest: Digest,
+  request: Extract<SignRequest, { format: 'cosign' }>,
+  options: SignOptions,
+  client: RegistryClient | undefined,
+): Promise<SignResult> {
+  const repo = ref.dockerReference;
+  if (repo === undefined || client === undefined) {
+    throw new SignError('UNSUPPORTED_DESTINATION', `cosign signatures are stored in a registry (a sha256-<hex>.sig tag); ${ref.toString()} is not a registry image`);
+  }
+  const identity = identityFor(ref, options, true);
+  const payload = cosignPayload(identity, digest, request.annotations === undefined ? undefined : { ...request.annotations });
+  const signature = signCosignPayload(payload, request.key).toString('base64');
+  const tag = sigTagFor(digest);
+  let existing: { manifest: Buffer; config: Buffer } | undefined;
+  try {
+    const m = await client.getManifest(repo, tag);
+    const parsed = JSON.parse(m.bytes.toString('utf8')) as { config?: { digest?: string; size?: number } };
+    const configDigest = parsed.config?.digest as Digest | undefined;
+    if (configDigest === undefined) throw new SignError('INVALID_SIGNATURE_TAG', `${tag} in ${referenceName(repo)} has no config`);
+    const { stream } = await client.getBlob(repo, { digest: configDigest });
+    const verifier = new DigestVerifier(configDigest, { size: parsed.config?.size ?? -1, what: `config of ${tag}` });
+    existing = { manifest: m.bytes, config: await readAllCapped(pipeline(stream, verifier, () => {}), limits.configBytes, `config of ${tag}`) };
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  const built = buildSignatureManifest(existing, [{ payload, annotations: { [CosignAnnotations.signature]: signature } }]);
+  const configDigest = (JSON.parse(built.manifest.toString('utf8')) as { config: { digest: Digest } }).config.digest;
+  for (const blob of [...built.blobs, { digest: configDigest, bytes: built.config }]) {
+    if ((await client.statBlob(repo, blob.digest)) !== undefined) continue;
+    await client.putBlob(repo, Readable.from([blob.bytes]), { digest: blob.digest, size: blob.bytes.length });
+  }
+  await client.putManifest(repo, tag, built.manifest, MediaTypes.ociManifest);
+  return { manifestDigest: digest, identity, storedAt: `${referenceName(repo)}:${tag}` };
+}
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { code?: string; status?: number };
+  return e.status === 404 || e.code === 'MANIFEST_UNKNOWN' || e.code === 'NAME_UNKNOWN';
+}
