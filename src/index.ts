@@ -6,3 +6,7 @@ export * from './manifest/index.js';
 export * from './transports/index.js';
 export * from './copy/index.js';
 export * from './inspect/index.js';
+export * from './signature/index.js';
+export * from './policy/index.js';
+export * from './verify/index.js';
+export * from './sign/index.js';

@@ -13,7 +13,8 @@
  * - YAML values are read as Go's yaml.v3 would decode them into containers/image's structs: any scalar is
  *   a string, `null` is the empty value, and `use-sigstore-attachments` also accepts yes/no/on/off.
  */
-import { parseAllDocuments, isAlias, isMap, isScalar, isSeq, type Document, type Node } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, Node } from 'yaml';
 import {
   lookasideSignatureUrl,
   policyConfigurationIdentity,
@@ -68,7 +69,7 @@ class YamlReader {
 
   private resolve(node: unknown): unknown {
     let n = node;
-    for (let i = 0; i < 100 && isAlias(n); i++) n = n.resolve(this.doc);
+    for (let i = 0; i < 100 && yaml().isAlias(n); i++) n = n.resolve(this.doc);
     return n;
   }
 
@@ -79,31 +80,31 @@ class YamlReader {
   /** A mapping as [key, value] pairs; `null` is an empty mapping. */
   mapping(node: unknown, where: string): [string, unknown][] {
     const n = this.resolve(node);
-    if (n === null || n === undefined || (isScalar(n) && n.value === null)) return [];
-    if (!isMap(n)) this.fail(where, `must be a mapping, got ${this.kind(n)}`);
+    if (n === null || n === undefined || (yaml().isScalar(n) && n.value === null)) return [];
+    if (!yaml().isMap(n)) this.fail(where, `must be a mapping, got ${this.kind(n)}`);
     return n.items.map((pair) => {
       const key = this.resolve(pair.key);
-      if (!isScalar(key)) this.fail(where, 'mapping keys must be scalars');
+      if (!yaml().isScalar(key)) this.fail(where, 'mapping keys must be scalars');
       return [scalarText(key), pair.value];
     });
   }
 
   isNull(node: unknown): boolean {
     const n = this.resolve(node);
-    return n === null || n === undefined || (isScalar(n) && n.value === null);
+    return n === null || n === undefined || (yaml().isScalar(n) && n.value === null);
   }
 
   string(node: unknown, where: string): string {
     const n = this.resolve(node);
     if (n === null || n === undefined) return '';
-    if (!isScalar(n)) this.fail(where, `must be a string, got ${this.kind(n)}`);
+    if (!yaml().isScalar(n)) this.fail(where, `must be a string, got ${this.kind(n)}`);
     return n.value === null ? '' : scalarText(n);
   }
 
   bool(node: unknown, where: string): boolean | undefined {
     const n = this.resolve(node);
     if (n === null || n === undefined) return undefined;
-    if (!isScalar(n)) this.fail(where, `must be true or false, got ${this.kind(n)}`);
+    if (!yaml().isScalar(n)) this.fail(where, `must be true or false, got ${this.kind(n)}`);
     if (n.value === null) return undefined;
     if (typeof n.value === 'boolean') return n.value;
     const text = scalarText(n);
@@ -113,8 +114,8 @@ class YamlReader {
   }
 
   private kind(n: unknown): string {
-    if (isMap(n)) return 'a mapping';
-    if (isSeq(n)) return 'a sequence';
+    if (yaml().isMap(n)) return 'a mapping';
+    if (yaml().isSeq(n)) return 'a sequence';
     return 'a scalar';
   }
 }
@@ -140,9 +141,19 @@ function parseSection(y: YamlReader, node: unknown, where: string): RegistryName
   };
 }
 
+/**
+ * The YAML parser, loaded the first time a registries.d file is actually parsed (most commands have none to
+ * read, and it is a sizeable module to load at every start).
+ */
+let yamlModule: typeof import('yaml') | undefined;
+function yaml(): typeof import('yaml') {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yamlModule;
+}
+
 function parseFile(file: string, text: string): { defaultDocker: RegistryNamespace | undefined; docker: [string, RegistryNamespace][] } {
   // Like yaml.v3's Unmarshal, only the first document counts.
-  const docs = parseAllDocuments(text, { uniqueKeys: true, version: '1.2', prettyErrors: true });
+  const docs = yaml().parseAllDocuments(text, { uniqueKeys: true, version: '1.2', prettyErrors: true });
   const doc = Array.isArray(docs) ? docs[0] : undefined;
   if (doc === undefined) return { defaultDocker: undefined, docker: [] };
   const firstError = doc.errors[0];

@@ -5,7 +5,6 @@
  * private key. `cosign.pub` is a PEM `PUBLIC KEY` (SPKI).
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, randomBytes, scrypt, X509Certificate, type KeyObject } from 'node:crypto';
-import nacl from 'tweetnacl';
 import { goMarshal } from '../../core/index.js';
 import { KeyError } from '../errors.js';
 import { decodeBase64, decodePemBlocks, encodeBase64, encodePem, EncodingError, type PemBlock } from './encoding.js';
@@ -65,6 +64,7 @@ export async function encryptCosignPrivateKey(
   const salt = randomBytes(saltBytes);
   const nonce = randomBytes(nonceBytes);
   const boxKey = await deriveKey(password, salt, params);
+  const nacl = await loadNacl();
   const ciphertext = nacl.secretbox(pkcs8, nonce, boxKey);
   // Field order and names of go-securesystemslib's `data` struct; Go writes []byte as standard base64.
   const body = goMarshal({
@@ -185,6 +185,7 @@ export async function decryptCosignPrivateKey(pem: string, password: string): Pr
   if (body.nonce.length !== nonceBytes) {
     throw invalid(`cosign private key: $.cipher.nonce: expected ${nonceBytes} bytes, got ${body.nonce.length}`);
   }
+  const nacl = await loadNacl();
   if (body.ciphertext.length < nacl.secretbox.overheadLength) {
     throw invalid(`cosign private key: $.ciphertext: ${body.ciphertext.length} bytes is shorter than the secretbox tag`);
   }
@@ -268,4 +269,10 @@ export function publicKeyPem(key: KeyObject): string {
 /** base64(SHA-256(SPKI DER)): the `publicKey.hint` of a key-based sigstore bundle. */
 export function publicKeyHint(key: KeyObject): string {
   return createHash('sha256').update(publicKeyDer(key)).digest('base64');
+}
+
+/** NaCl is needed only to encrypt or decrypt a key file: loaded then, not at every start. */
+async function loadNacl(): Promise<typeof import('tweetnacl')> {
+  const mod = (await import('tweetnacl')) as typeof import('tweetnacl') & { default?: typeof import('tweetnacl') };
+  return mod.default ?? mod;
 }
