@@ -14,6 +14,7 @@
  *   a string, `null` is the empty value, and `use-sigstore-attachments` also accepts yes/no/on/off.
  */
 import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import type { Document, Node } from 'yaml';
 import {
   lookasideSignatureUrl,
@@ -145,9 +146,9 @@ function parseSection(y: YamlReader, node: unknown, where: string): RegistryName
  * The YAML parser, loaded the first time a registries.d file is actually parsed (most commands have none to
  * read, and it is a sizeable module to load at every start).
  */
-let yamlModule: typeof import('yaml') | undefined;
-function yaml(): typeof import('yaml') {
-  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+let yamlModule: typeof Yaml | undefined;
+function yaml(): typeof Yaml {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
   return yamlModule;
 }
 

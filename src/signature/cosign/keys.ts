@@ -4,6 +4,7 @@
  * random 32-byte salt, and a NaCl secretbox (XSalsa20-Poly1305, random 24-byte nonce) seals the PKCS#8 DER of the
  * private key. `cosign.pub` is a PEM `PUBLIC KEY` (SPKI).
  */
+import type * as Nacl from 'tweetnacl';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, randomBytes, scrypt, X509Certificate, type KeyObject } from 'node:crypto';
 import { goMarshal } from '../../core/index.js';
 import { KeyError } from '../errors.js';
@@ -272,7 +273,7 @@ export function publicKeyHint(key: KeyObject): string {
 }
 
 /** NaCl is needed only to encrypt or decrypt a key file: loaded then, not at every start. */
-async function loadNacl(): Promise<typeof import('tweetnacl')> {
-  const mod = (await import('tweetnacl')) as typeof import('tweetnacl') & { default?: typeof import('tweetnacl') };
+async function loadNacl(): Promise<typeof Nacl> {
+  const mod = (await import('tweetnacl')) as typeof Nacl & { default?: typeof Nacl };
   return mod.default ?? mod;
 }
