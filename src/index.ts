@@ -10,3 +10,4 @@ export * from './signature/index.js';
 export * from './policy/index.js';
 export * from './verify/index.js';
 export * from './sign/index.js';
+export * from './tree/index.js';

@@ -146,6 +146,17 @@ function program(result: { code: number }): Command {
     });
 
   cmd
+    .command('tree')
+    .description('list every supply-chain artifact attached to an image: signatures, attestations, SBOMs, referrers')
+    .argument('<image>', 'image name')
+    .addOption(tlsOption('--tls-verify', 'the registry'))
+    .option('--creds <user:password>', 'credentials for the registry')
+    .action(async (image: string, opts: Record<string, unknown>, self: Command) => {
+      const { runTree } = await import('./commands/tree.js');
+      result.code = await runTree(image, opts, globals(self));
+    });
+
+  cmd
     .command('generate-key-pair')
     .description('write a cosign-compatible key pair: PREFIX.key (encrypted; password from COSIGN_PASSWORD or a prompt) and PREFIX.pub')
     .option('--output-key-prefix <prefix>', 'file name prefix', 'cosign')
