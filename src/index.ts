@@ -11,3 +11,4 @@ export * from './policy/index.js';
 export * from './verify/index.js';
 export * from './sign/index.js';
 export * from './tree/index.js';
+export * from './attest/index.js';

@@ -157,6 +157,34 @@ function program(result: { code: number }): Command {
     });
 
   cmd
+    .command('attest')
+    .description('sign an in-toto statement about the image digest (DSSE) and store it in the sha256-<hex>.att tag, as cosign attest does')
+    .argument('<image>', 'registry image name (docker://…)')
+    .requiredOption('--predicate <file>', 'the predicate: JSON, or any text for --type custom')
+    .option('--type <type>', 'predicate type: slsaprovenance, slsaprovenance02, slsaprovenance1, link, spdx, spdxjson, cyclonedx, vuln, openvex, custom, or a URI', 'custom')
+    .requiredOption('--key <file>', 'cosign private key')
+    .option('--passphrase-file <file>', 'password of the key (first line); default COSIGN_PASSWORD or a prompt')
+    .addOption(tlsOption('--tls-verify', 'the registry'))
+    .option('--creds <user:password>', 'credentials for the registry')
+    .action(async (image: string, opts: Record<string, unknown>, self: Command) => {
+      const { runAttest } = await import('./commands/attest.js');
+      result.code = await runAttest(image, opts, globals(self));
+    });
+
+  cmd
+    .command('verify-attestation')
+    .description('verify the attestations in an image\'s sha256-<hex>.att tag and explain each')
+    .argument('<image>', 'registry image name (docker://…)')
+    .option('--key <file>', 'cosign public key to trust; repeatable', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--type <type>', 'only attestations of this predicate type (a cosign type name or a URI); default: every type')
+    .addOption(tlsOption('--tls-verify', 'the registry'))
+    .option('--creds <user:password>', 'credentials for the registry')
+    .action(async (image: string, opts: Record<string, unknown>, self: Command) => {
+      const { runVerifyAttestation } = await import('./commands/attest.js');
+      result.code = await runVerifyAttestation(image, opts, globals(self));
+    });
+
+  cmd
     .command('generate-key-pair')
     .description('write a cosign-compatible key pair: PREFIX.key (encrypted; password from COSIGN_PASSWORD or a prompt) and PREFIX.pub')
     .option('--output-key-prefix <prefix>', 'file name prefix', 'cosign')

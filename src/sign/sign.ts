@@ -10,7 +10,6 @@ import { Readable, pipeline } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import {
   DigestVerifier,
-  IntegrityError,
   limits,
   lookasideSignatureUrl,
   readAllCapped,
@@ -18,7 +17,7 @@ import {
   referenceString,
   type Digest,
 } from '../core/index.js';
-import { MediaTypes, manifestDigest, matchesDigest } from '../manifest/index.js';
+import { MediaTypes } from '../manifest/index.js';
 import {
   CosignAnnotations,
   buildSignatureManifest,
@@ -28,7 +27,7 @@ import {
   sigTagFor,
   type SimpleSigner,
 } from '../signature/index.js';
-import { DirReference, DockerImageSource, RegistryClient, writeFileAtomic, type ImageReference, type SystemContext } from '../transports/index.js';
+import { DirReference, DockerImageSource, isNotFoundError, openImage, writeFileAtomic, type ImageReference, type RegistryClient, type SystemContext } from '../transports/index.js';
 import { SignError } from './errors.js';
 
 export type SignRequest =
@@ -48,29 +47,15 @@ export interface SignResult {
   readonly storedAt: string;
 }
 
-/** The manifest digest the reference resolves to, from bytes checked against the digest that names them. */
-async function resolveDigest(ref: ImageReference, ctx: SystemContext): Promise<{ digest: Digest; client: RegistryClient | undefined; close: () => Promise<void> }> {
-  const src = await ref.newImageSource(ctx);
-  try {
-    const { bytes } = await src.getManifest();
-    const named = ref.dockerReference?.digest;
-    const digest = manifestDigest(bytes);
-    if (named !== undefined && !matchesDigest(bytes, named)) throw new IntegrityError('DIGEST_MISMATCH', `manifest: digest mismatch: expected ${named}, got ${digest}`, named, digest);
-    return { digest, client: src instanceof DockerImageSource ? src.registryClient : undefined, close: () => src.close() };
-  } catch (err) {
-    await src.close();
-    throw err;
-  }
-}
-
 export async function signImage(ref: ImageReference, request: SignRequest, options: SignOptions = {}): Promise<SignResult> {
   const ctx = options.context ?? {};
-  const { digest, client, close } = await resolveDigest(ref, ctx);
+  const { source, digest } = await openImage(ref, ctx);
   try {
+    const client = source instanceof DockerImageSource ? source.registryClient : undefined;
     if (request.format === 'cosign') return await signCosign(ref, digest, request, options, client);
     return await signSimple(ref, digest, request, options, ctx);
   } finally {
-    await close();
+    await source.close();
   }
 }
 
@@ -159,7 +144,7 @@ async function signCosign(
     const verifier = new DigestVerifier(configDigest, { size: parsed.config?.size ?? -1, what: `config of ${tag}` });
     existing = { manifest: m.bytes, config: await readAllCapped(pipeline(stream, verifier, () => {}), limits.configBytes, `config of ${tag}`) };
   } catch (err) {
-    if (!isNotFound(err)) throw err;
+    if (!isNotFoundError(err)) throw err;
   }
   const built = buildSignatureManifest(existing, [{ payload, annotations: { [CosignAnnotations.signature]: signature } }]);
   const configDigest = (JSON.parse(built.manifest.toString('utf8')) as { config: { digest: Digest } }).config.digest;
@@ -169,9 +154,4 @@ async function signCosign(
   }
   await client.putManifest(repo, tag, built.manifest, MediaTypes.ociManifest);
   return { manifestDigest: digest, identity, storedAt: `${referenceName(repo)}:${tag}` };
-}
-
-function isNotFound(err: unknown): boolean {
-  const e = err as { code?: string; status?: number };
-  return e.status === 404 || e.code === 'MANIFEST_UNKNOWN' || e.code === 'NAME_UNKNOWN';
 }

@@ -15,3 +15,16 @@ export { signWithGpg } from './gpg.js';
 export type { GpgSignOptions } from './gpg.js';
 export { createSimpleSignature, verifySimpleSignature } from './simple-signature.js';
 export type { SimpleSigner, CreateSimpleSignatureOptions, SimpleSignatureVerification } from './simple-signature.js';
+export {
+  pae,
+  signDsse,
+  parseDsseEnvelope,
+  verifyDsse,
+  buildStatement,
+  parseStatement,
+  IN_TOTO_PAYLOAD_TYPE,
+  DSSE_ENVELOPE_MEDIA_TYPE,
+  IN_TOTO_STATEMENT_V01,
+  IN_TOTO_STATEMENT_V1,
+} from './dsse.js';
+export type { UntrustedDsseEnvelope, UntrustedDsseSignature, VerifiedDsse, UntrustedStatement, StatementSubject, BuildStatementOptions } from './dsse.js';

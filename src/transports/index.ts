@@ -18,3 +18,6 @@ export { DirReference } from './dir/index.js';
 export { DockerImageSource, RegistryError } from './docker/index.js';
 export type { RegistryErrorCode } from './docker/index.js';
 export { writeFileAtomic } from './fs-atomic.js';
+export { openImage } from './open.js';
+export type { OpenedImage } from './open.js';
+export { isNotFoundError } from './docker/index.js';

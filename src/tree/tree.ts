@@ -4,11 +4,10 @@
  * simple signatures (lookaside storage or the registry's signature extension). Nothing here is verified; it
  * is an inventory (`verify` decides what to trust).
  */
-import { IntegrityError, limits, readAllCapped, referenceName, type Digest } from '../core/index.js';
-import { manifestDigest, matchesDigest, parseManifest } from '../manifest/index.js';
+import { limits, readAllCapped, referenceName, type Digest } from '../core/index.js';
+import { parseManifest } from '../manifest/index.js';
 import type { RegistriesConfig } from '../policy/index.js';
-import type { RegistryClient} from '../transports/index.js';
-import { DockerImageSource, type ImageReference, type SystemContext } from '../transports/index.js';
+import { DockerImageSource, isNotFoundError, openImage, type ImageReference, type RegistryClient, type SystemContext } from '../transports/index.js';
 import { collectSignatures } from '../verify/index.js';
 
 export interface TreeLayer {
@@ -51,15 +50,8 @@ const suffixes = [
 ] as const;
 
 export async function imageTree(ref: ImageReference, options: { context?: SystemContext; registries: RegistriesConfig }): Promise<ImageTree> {
-  const src = await ref.newImageSource(options.context ?? {});
+  const { source: src, digest } = await openImage(ref, options.context ?? {});
   try {
-    const { bytes } = await src.getManifest();
-    const named = ref.dockerReference?.digest;
-    if (named !== undefined && !matchesDigest(bytes, named)) {
-      const actual = manifestDigest(bytes);
-      throw new IntegrityError('DIGEST_MISMATCH', `manifest: digest mismatch: expected ${named}, got ${actual}`, named, actual);
-    }
-    const digest = manifestDigest(bytes);
     const candidates = await collectSignatures(src, digest, { registries: options.registries, ...(src instanceof DockerImageSource ? { client: src.registryClient } : {}) });
     const simpleSignatures = candidates
       .filter((c) => c.source !== 'sigstore-attachment')
@@ -94,8 +86,7 @@ async function optionalManifest(client: RegistryClient, repo: Parameters<Registr
   try {
     return await client.getManifest(repo, tag);
   } catch (err) {
-    const e = err as { status?: number; code?: string };
-    if (e.status === 404 || e.code === 'MANIFEST_UNKNOWN' || e.code === 'NAME_UNKNOWN') return undefined;
+    if (isNotFoundError(err)) return undefined;
     throw err;
   }
 }

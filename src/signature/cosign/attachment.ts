@@ -39,6 +39,8 @@ export interface SignatureLayer {
 export interface NewSignatureLayer {
   readonly payload: Buffer;
   readonly annotations: Record<string, string>;
+  /** Default: the cosign simple-signing payload type; `.att` layers are DSSE envelopes. */
+  readonly mediaType?: string;
 }
 
 export interface BuiltSignatureManifest {
@@ -231,7 +233,7 @@ export function buildSignatureManifest(
   const blobs: { digest: Digest; bytes: Buffer }[] = [];
   for (const add of newLayers) {
     const layer: SignatureLayer = {
-      mediaType: COSIGN_SIGNATURE_LAYER_MEDIA_TYPE,
+      mediaType: add.mediaType ?? COSIGN_SIGNATURE_LAYER_MEDIA_TYPE,
       digest: digestOf(add.payload),
       size: add.payload.length,
       annotations: { ...add.annotations },
@@ -240,6 +242,9 @@ export function buildSignatureManifest(
       (l) => l.mediaType === layer.mediaType && l.size === layer.size && l.digest === layer.digest && sameAnnotations(l.annotations, layer.annotations),
     );
     if (present) continue;
+    if (layers.length >= limits.signatureCount) {
+      throw new SignatureVerificationError('MALFORMED_SIGNATURE', `the attachment already holds ${layers.length} layers, the limit`);
+    }
     layers.push(layer);
     layerJson.push(descriptorJson(style, layer, true));
     diffIds.push(layer.digest);

@@ -94,3 +94,9 @@ export class AuthFileError extends CodedError<AuthFileErrorCode> {
 export function isOciErrorCode(code: string): code is OciErrorCode {
   return (OCI_ERROR_CODES as readonly string[]).includes(code);
 }
+
+/** True for a registry answer meaning "no such manifest, blob or repository" (404 or the OCI codes for it). */
+export function isNotFoundError(err: unknown): boolean {
+  const e = err as { code?: unknown; status?: unknown };
+  return e.status === 404 || e.code === 'MANIFEST_UNKNOWN' || e.code === 'NAME_UNKNOWN' || e.code === 'BLOB_UNKNOWN';
+}

@@ -16,7 +16,7 @@ export type {
   PutBlobOptions,
   ListTagsOptions,
 } from './client.js';
-export { RegistryError, AuthFileError, OCI_ERROR_CODES, isOciErrorCode } from './errors.js';
+export { RegistryError, AuthFileError, OCI_ERROR_CODES, isOciErrorCode, isNotFoundError } from './errors.js';
 export type { RegistryErrorCode, OciErrorCode, AuthFileErrorCode, RegistryErrorDetails } from './errors.js';
 export { findCredentials, authFileLocations, authKeyLookupOrder, normalizeAuthFileKey } from './auth-file.js';
 export type { RegistryCredentials, AuthFileLocation } from './auth-file.js';

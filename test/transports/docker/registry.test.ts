@@ -171,8 +171,12 @@ describe('docker transport against docker-registry', { skip: skipUnlessPeers('do
         if (!(await dest.tryReusingBlob(b))) await dest.putBlob(Readable.from([b.bytes]), b);
       }
       assert.equal(dest.supportedManifestMediaTypes(), undefined);
-      assert.equal(dest.supportsSignatures(), false);
+      // Signatures are stored through the extension API or lookaside staging; docker-registry has no extension,
+      // and no staging location was given, so storing one is refused with a clear message.
+      assert.equal(dest.supportsSignatures(), true);
       await dest.putManifest(image.manifest, image.mediaType);
+      const refused = await expectCodeAsync(() => dest.putSignatures([Buffer.from('a signature')]), 'UNSUPPORTED');
+      assert.match(refused.message, /no signature extension and no lookaside-staging/);
       await dest.commit();
     } finally {
       await dest.close();
