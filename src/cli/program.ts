@@ -64,6 +64,7 @@ function program(result: { code: number }): Command {
     .option('--digestfile <file>', 'write the digest of the copied manifest to this file')
     .option('--sign-by <fingerprint>', 'sign the copied image with this GPG key (simple signing, through the system gpg)')
     .option('--sign-by-key <file>', 'sign the copied image with this OpenPGP secret key file (no gpg needed)')
+    .option('--sign-by-sigstore-private-key <file>', 'sign the copied image with this cosign private key (a .sig tag in the destination registry)')
     .option('--sign-passphrase-file <file>', 'passphrase of the signing key (first line of the file)')
     .option('--sign-identity <ref>', 'the docker reference the signature names (default: the destination\'s)')
     .action(async (source: string, destination: string, opts: Record<string, unknown>, self: Command) => {

@@ -125,6 +125,22 @@ describe('signet sign', { skip: !ready }, () => {
     }
   });
 
+  it('copy --sign-by-sigstore-private-key adds a cosign signature of the written manifest', async () => {
+    const pass = join(work, 'cosign-pass');
+    await writeFile(pass, 'pw\n');
+    const dest = `docker://${registry.host}/team/copied:2`;
+    const r = await signet(['--insecure-policy', '--registries.d', registriesD, 'copy', '-q', '--dest-tls-verify=false', '--sign-by-sigstore-private-key', join(work, 'release.key'), '--sign-passphrase-file', pass, `dir:${join(work, 'src')}`, dest]);
+    assert.equal(r.code, 0, r.stderr);
+    const tree = JSON.parse((await signet(['--registries.d', registriesD, '--output', 'json', 'tree', '--tls-verify=false', dest])).stdout) as { attachments: { kind: string; layers: unknown[] }[] };
+    assert.deepEqual(tree.attachments.map((a) => [a.kind, a.layers.length]), [['signatures', 1]]);
+    const policy = join(work, 'cosign-policy.json');
+    const ok = await signet(['--policy', policy, '--registries.d', registriesD, 'verify', '--tls-verify=false', dest]);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    const toDir = await signet(['--insecure-policy', 'copy', '-q', '--sign-by-sigstore-private-key', join(work, 'release.key'), '--sign-passphrase-file', pass, `dir:${join(work, 'src')}`, `dir:${join(work, 'never-cosign')}`]);
+    assert.equal(toDir.code, 2, toDir.stderr);
+    assert.match(toDir.stderr, /not one/);
+  });
+
   it('refuses what it cannot do: a cosign key for dir:, a simple signature without identity, a wrong password', async () => {
     const env = { ...process.env, COSIGN_PASSWORD: 'pw' };
     const dirCosign = await signet(['sign', '--key', join(work, 'release.key'), `dir:${join(work, 'src')}`], { env });

@@ -1,10 +1,12 @@
+import type { KeyObject } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { CodedError, CoreInputError, limits, parseNormalizedNamed, referenceString, type Digest } from '../../core/index.js';
 import { copyImage, type CopyOptions, type CopyProgress } from '../../copy/index.js';
 import { MediaTypes } from '../../manifest/index.js';
 import { defaultLookasideBase, evaluatePolicy, renderVerdictJson, renderVerdictText, signatureLocationsFor, type Verdict } from '../../policy/index.js';
-import { createSimpleSignature, type SimpleSigner } from '../../signature/index.js';
+import { KeyError, createSimpleSignature, decryptCosignPrivateKey, type SimpleSigner } from '../../signature/index.js';
+import { signImage } from '../../sign/index.js';
 import { parseImageName, type ImageReference, type ImageSource } from '../../transports/index.js';
 import { collectSignatures, fileTrustMaterial, loadPolicy, loadRegistriesD } from '../../verify/index.js';
 import { systemContext } from '../context.js';
@@ -57,13 +59,37 @@ async function readPassphrase(path: unknown): Promise<string | undefined> {
   return text.toString('utf8').split(/\r?\n/, 1)[0] ?? '';
 }
 
+/** `--sign-by-sigstore-private-key FILE`: a cosign key, decrypted before anything is copied. */
+async function sigstoreSigningKey(path: string, passphraseFile: unknown, destination: ImageReference): Promise<KeyObject> {
+  if (destination.transport.name !== 'docker') {
+    throw new CoreInputError('INVALID_ARGUMENT', `--sign-by-sigstore-private-key: cosign signatures are stored in a registry; ${destination.toString()} is not one`);
+  }
+  let pem: string;
+  try {
+    pem = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new CoreInputError('INVALID_ARGUMENT', `--sign-by-sigstore-private-key: cannot read ${path}: ${(err as Error).message}`);
+  }
+  const password = (await readPassphrase(passphraseFile)) ?? process.env['COSIGN_PASSWORD'];
+  if (password === undefined) throw new KeyError('PASSWORD_REQUIRED', `${path} is encrypted: give --sign-passphrase-file or set COSIGN_PASSWORD`);
+  return decryptCosignPrivateKey(pem, password);
+}
+
+/** The destination, named by the digest just written (so signing resolves exactly that manifest). */
+function digestReference(destination: ImageReference, digest: Digest): ImageReference {
+  const ref = destination.dockerReference;
+  if (ref === undefined) return destination;
+  return parseImageName(`docker://${ref.domain}/${ref.path}@${digest}`);
+}
+
 /** `--sign-by FPR` (system gpg) or `--sign-by-key FILE` (an OpenPGP secret key): simple signatures of what is written. */
 async function signer(opts: Record<string, unknown>, destination: ImageReference): Promise<CopyOptions['sign']> {
   const byFingerprint = typeof opts['signBy'] === 'string' ? opts['signBy'] : undefined;
   const byKey = typeof opts['signByKey'] === 'string' ? opts['signByKey'] : undefined;
   if (byFingerprint === undefined && byKey === undefined) {
-    if (opts['signPassphraseFile'] !== undefined || opts['signIdentity'] !== undefined) {
-      throw new CoreInputError('INVALID_ARGUMENT', '--sign-passphrase-file and --sign-identity need --sign-by or --sign-by-key');
+    const bySigstore = typeof opts['signBySigstorePrivateKey'] === 'string';
+    if (!bySigstore && (opts['signPassphraseFile'] !== undefined || opts['signIdentity'] !== undefined)) {
+      throw new CoreInputError('INVALID_ARGUMENT', '--sign-passphrase-file and --sign-identity need --sign-by, --sign-by-key or --sign-by-sigstore-private-key');
     }
     return undefined;
   }
@@ -133,6 +159,7 @@ export async function runCopy(source: string, destination: string, opts: Record<
     progress = new LineProgress(globals.output === 'json' ? process.stderr : process.stdout);
   }
   options.progress = progress;
+  const sigstoreKey = typeof opts['signBySigstorePrivateKey'] === 'string' ? await sigstoreSigningKey(opts['signBySigstorePrivateKey'], opts['signPassphraseFile'], dst) : undefined;
   let result;
   try {
     result = await copyImage(src, dst, options);
@@ -147,6 +174,14 @@ export async function runCopy(source: string, destination: string, opts: Record<
     throw err;
   } finally {
     stop();
+  }
+  if (sigstoreKey !== undefined) {
+    // A cosign signature of the written manifest, in the destination's sha256-<hex>.sig tag.
+    const by = digestReference(dst, result.manifestDigest);
+    await signImage(by, { format: 'cosign', key: sigstoreKey }, {
+      context: options.destinationContext ?? {},
+      ...(typeof opts['signIdentity'] === 'string' ? { identity: opts['signIdentity'] } : {}),
+    });
   }
   if (typeof opts['digestfile'] === 'string') await writeFile(opts['digestfile'], result.manifestDigest);
   if (globals.output === 'json') {
