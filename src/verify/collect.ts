@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { limits, readAllCapped, verifyBytes, type Digest, type DockerReference } from '../core/index.js';
 import { defaultLookasideBase, lookasideUrl, signatureLocationsFor, type CandidateSignature, type RegistriesConfig } from '../policy/index.js';
 import { parseSignatureBlob, parseSignatureManifest, sigTagFor } from '../signature/index.js';
-import { RegistryClient, type ImageSource } from '../transports/index.js';
+import { RegistryClient, type ImageSource, type SystemContext } from '../transports/index.js';
 import { VerifyError } from './errors.js';
 
 export interface CollectOptions {
@@ -18,6 +18,8 @@ export interface CollectOptions {
   readonly registries: RegistriesConfig;
   /** The client the image was read with, to reuse its connections and credentials. */
   readonly client?: RegistryClient;
+  /** TLS and credentials for a client made here, when neither `client` nor the source's own client is there. */
+  readonly context?: SystemContext;
   /** The home directory for the built-in lookaside default of non-root users. */
   readonly home?: string;
 }
@@ -133,6 +135,12 @@ async function fromAttachments(client: RegistryClient, ref: DockerReference, dig
   return out;
 }
 
+/** The registry client a docker source reads with: the same TLS settings, credentials and connections. */
+function sourceClient(src: ImageSource): RegistryClient | undefined {
+  const client: unknown = (src as { registryClient?: unknown }).registryClient;
+  return client instanceof RegistryClient ? client : undefined;
+}
+
 /** Every candidate signature of the image whose manifest has `digest`, from every place that applies. */
 export async function collectSignatures(
   src: ImageSource,
@@ -142,7 +150,8 @@ export async function collectSignatures(
 ): Promise<CandidateSignature[]> {
   const ref = src.reference.dockerReference;
   if (ref === undefined || src.reference.transport.name !== 'docker') return fromSource(src, instance);
-  const client = options.client ?? new RegistryClient({});
+  const own = options.client ?? sourceClient(src);
+  const client = own ?? new RegistryClient(options.context ?? {});
   try {
     const locations = signatureLocationsFor(options.registries, ref);
     // Without a configured lookaside, containers/image reads its built-in default location.
@@ -151,6 +160,6 @@ export async function collectSignatures(
     const sigstore = locations.useSigstoreAttachments ? await fromAttachments(client, ref, digest) : [];
     return [...simple, ...sigstore.map((s, i) => ({ ...s, index: simple.length + i + 1 }))];
   } finally {
-    if (options.client === undefined) await client.close();
+    if (own === undefined) await client.close();
   }
 }

@@ -46,7 +46,7 @@ export async function verifyImage(ref: ImageReference, options: VerifyOptions = 
     if (named !== undefined && !matchesDigest(bytes, named)) {
       throw new IntegrityError('DIGEST_MISMATCH', `manifest: digest mismatch: expected ${named}, got ${digest}`, named, digest);
     }
-    const signatures = await collectSignatures(src, digest, { registries });
+    const signatures = await collectSignatures(src, digest, { registries, ...(options.context !== undefined ? { context: options.context } : {}) });
     return await evaluatePolicy({
       policy: loaded.policy,
       policySource: loaded.source,

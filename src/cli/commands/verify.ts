@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { CoreInputError } from '../../core/index.js';
 import { parsePolicy, renderVerdictJson, renderVerdictText, type Verdict } from '../../policy/index.js';
+import { loadKeyring } from '../../signature/index.js';
 import { parseImageName } from '../../transports/index.js';
 import { verifyImage, verifyInstallable, type VerifyOptions } from '../../verify/index.js';
 import { systemContext } from '../context.js';
@@ -13,13 +14,16 @@ import type { GlobalOptions } from '../options.js';
 async function implicitPolicy(keys: readonly string[]): Promise<NonNullable<VerifyOptions['policy']>> {
   const kinds = await Promise.all(
     keys.map(async (k) => {
-      let head: string;
+      let bytes: Buffer;
       try {
-        head = (await readFile(k)).subarray(0, 64).toString('latin1');
+        bytes = await readFile(k);
       } catch (err) {
         throw new CoreInputError('INVALID_ARGUMENT', `--key ${k}: ${(err as Error).message}`);
       }
-      return head.includes('-----BEGIN PUBLIC KEY-----') ? 'cosign' : 'gpg';
+      if (bytes.subarray(0, 64).toString('latin1').includes('-----BEGIN PUBLIC KEY-----')) return 'cosign';
+      // A keyring given on the command line that holds no key is bad input, not a rejection.
+      await loadKeyring(bytes, `--key ${k}`);
+      return 'gpg';
     }),
   );
   if (new Set(kinds).size > 1) throw new CoreInputError('INVALID_ARGUMENT', '--key: give either GPG keyrings or cosign public keys, not both');
