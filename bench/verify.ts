@@ -68,6 +68,8 @@ try {
   const sigs = await Promise.all(
     Array.from({ length: imageCount }, (_, i) => createSimpleSignature({ manifestDigest: digestOf(`m${i}`), dockerReference: identity, signer: { kind: 'key', secretKey: secret } })),
   );
+  // One untimed pass first: a long-running process (a registry, a sync job) verifies with warm code.
+  await pool(sigs.slice(0, Math.min(200, sigs.length)), 8, (s) => verifySimpleSignature(s, keyring));
   let t = performance.now();
   await pool(sigs, 8, (s) => verifySimpleSignature(s, keyring));
   const sigRate = imageCount / ((performance.now() - t) / 1000);
@@ -80,6 +82,7 @@ try {
     await writeDirImage(dir, img, [await createSimpleSignature({ manifestDigest: img.manifestDigest, dockerReference: identity, signer: { kind: 'key', secretKey: secret } })]);
     dirs.push(dir);
   }
+  await pool(dirs.slice(0, Math.min(50, dirs.length)), 8, (d) => verifyInstallable(d, identity, { policy: { policy, source: 'bench' } }));
   t = performance.now();
   let accepted = 0;
   await pool(dirs, 8, async (d) => {
@@ -87,7 +90,7 @@ try {
   });
   const imageRate = imageCount / ((performance.now() - t) / 1000);
   if (accepted !== imageCount) throw new Error(`only ${accepted} of ${imageCount} images were accepted`);
-  console.log(`library, one process, 8 at a time: ${sigRate.toFixed(0)} simple signatures/s verified; ${imageRate.toFixed(0)} dir: images/s through verifyInstallable (target ≥ 2000 signatures/s)`);
+  console.log(`library, one process, 8 at a time, after a warm-up pass: ${sigRate.toFixed(0)} simple signatures/s verified; ${imageRate.toFixed(0)} dir: images/s through verifyInstallable (target ≥ 2000 signatures/s)`);
 
   // One image with 1, 10, 100 signatures, cold CLI runs.
   const dirPolicy = join(work, 'dir-policy.json');
