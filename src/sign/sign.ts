@@ -4,7 +4,7 @@
  * else lookaside staging); cosign signatures in the `sha256-<hex>.sig` tag of the image's repository.
  */
 import type { KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, pipeline } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -80,7 +80,7 @@ async function signSimple(ref: ImageReference, digest: Digest, request: Extract<
     for (let n = 1; n <= limits.signatureCount; n++) {
       const path = join(ref.resolvedPath, `signature-${n}`);
       try {
-        await readFile(path);
+        await access(path);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
         await writeFileAtomic(path, signature);
@@ -109,7 +109,10 @@ async function existingLookasideSignatures(base: string | undefined, path: strin
   const out: Buffer[] = [];
   for (let n = 1; n <= limits.signatureCount; n++) {
     try {
-      out.push(await readFile(fileURLToPath(lookasideSignatureUrl(base, path, digest, n))));
+      const file = fileURLToPath(lookasideSignatureUrl(base, path, digest, n));
+      const bytes = await readFile(file);
+      if (bytes.length > limits.signatureBytes) throw new SignError('SIGNATURE_TOO_LARGE', `${file} is larger than ${limits.signatureBytes} bytes`);
+      out.push(bytes);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') break;
       throw err;

@@ -48,7 +48,14 @@ export async function loadRegistriesD(dir: string | undefined, env: Readonly<Rec
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return parseRegistriesDirectory([]);
       throw new VerifyError('POLICY_UNREADABLE', `cannot read registries.d ${candidate}: ${(err as Error).message}`, { cause: err });
     }
-    const files = await Promise.all(names.map(async (name) => ({ name: join(candidate, name), text: await readFile(join(candidate, name), 'utf8') })));
+    const files = await Promise.all(
+      names.map(async (name) => {
+        const path = join(candidate, name);
+        const bytes = await readFile(path);
+        if (bytes.length > limits.smallJsonBytes) throw new VerifyError('POLICY_UNREADABLE', `registries.d file ${path} is larger than ${limits.smallJsonBytes} bytes`);
+        return { name: path, text: bytes.toString('utf8') };
+      }),
+    );
     return parseRegistriesDirectory(files);
   }
   return parseRegistriesDirectory([]);

@@ -165,3 +165,26 @@ describe('copy under a trust policy', () => {
     assert.deepEqual((await readdir(work)).filter((f) => f.includes('rej-out')), []);
   });
 });
+
+describe('reads of untrusted files are capped', () => {
+  it('refuses an oversized --key, registries.d file or key file with exit 2', async () => {
+    const src = join(work, 'cap-src');
+    await writeDirImage(src, makeImage({ seed: 'caps' }));
+    const big = join(work, 'big.bin');
+    await writeFile(big, Buffer.alloc(5 * 1024 * 1024, 0x41));
+    const verifyKey = await signet(['verify', '--key', big, `dir:${src}`]);
+    assert.equal(verifyKey.code, 2, verifyKey.stderr);
+    assert.match(verifyKey.stderr, /larger than .*\[TOO_LARGE\]/);
+    const signKey = await signet(['sign', '--key', big, '--identity', 'registry.example.com/a:1', `dir:${src}`]);
+    assert.equal(signKey.code, 2, signKey.stderr);
+    assert.match(signKey.stderr, /larger than .*\[INVALID_KEY\]/);
+    const registriesD = join(work, 'big-registries.d');
+    await mkdir(registriesD);
+    await writeFile(join(registriesD, 'huge.yaml'), Buffer.alloc(2 * 1024 * 1024, 0x20));
+    const policy = join(work, 'accept.json');
+    await writeFile(policy, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }));
+    const reg = await signet(['--policy', policy, '--registries.d', registriesD, 'copy', `dir:${src}`, 'docker://127.0.0.1:9/never:1']);
+    assert.equal(reg.code, 2, reg.stderr);
+    assert.match(reg.stderr, /huge\.yaml is larger than .*\[POLICY_UNREADABLE\]/);
+  });
+});

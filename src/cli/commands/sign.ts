@@ -43,6 +43,7 @@ export async function runSign(image: string, opts: Record<string, unknown>, glob
   } catch (err) {
     throw new CoreInputError('INVALID_ARGUMENT', `--key: cannot read ${keyPath}: ${(err as Error).message}`);
   }
+  if (key.length > limits.signatureBytes) throw new KeyError('INVALID_KEY', `--key ${keyPath} is larger than ${limits.signatureBytes} bytes`);
   const isCosignKey = /-----BEGIN ENCRYPTED (SIGSTORE|COSIGN) PRIVATE KEY-----/.test(key.subarray(0, 200).toString('latin1'));
   const format = typeof opts['format'] === 'string' ? opts['format'] : isCosignKey ? 'cosign' : 'simple';
   const annotations = parseAnnotations(Array.isArray(opts['annotation']) ? (opts['annotation'] as string[]) : []);

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { CoreInputError } from '../../core/index.js';
+import { CoreInputError, limits } from '../../core/index.js';
 import { parsePolicy, renderVerdictJson, renderVerdictText, type Verdict } from '../../policy/index.js';
 import { loadKeyring } from '../../signature/index.js';
 import { parseImageName } from '../../transports/index.js';
@@ -20,6 +20,7 @@ async function implicitPolicy(keys: readonly string[]): Promise<NonNullable<Veri
       } catch (err) {
         throw new CoreInputError('INVALID_ARGUMENT', `--key ${k}: ${(err as Error).message}`);
       }
+      if (bytes.length > limits.signatureBytes) throw new CoreInputError('TOO_LARGE', `--key ${k} is larger than ${limits.signatureBytes} bytes`);
       if (bytes.subarray(0, 64).toString('latin1').includes('-----BEGIN PUBLIC KEY-----')) return 'cosign';
       // A keyring given on the command line that holds no key is bad input, not a rejection.
       await loadKeyring(bytes, `--key ${k}`);
