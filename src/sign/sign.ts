@@ -10,6 +10,7 @@ import { Readable, pipeline } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import {
   DigestVerifier,
+  digestOf,
   limits,
   lookasideSignatureUrl,
   readAllCapped,
@@ -17,7 +18,7 @@ import {
   referenceString,
   type Digest,
 } from '../core/index.js';
-import { MediaTypes } from '../manifest/index.js';
+import { MediaTypes, parseManifest } from '../manifest/index.js';
 import {
   CosignAnnotations,
   buildSignatureManifest,
@@ -140,17 +141,19 @@ async function signCosign(
   let existing: { manifest: Buffer; config: Buffer } | undefined;
   try {
     const m = await client.getManifest(repo, tag);
-    const parsed = JSON.parse(m.bytes.toString('utf8')) as { config?: { digest?: string; size?: number } };
-    const configDigest = parsed.config?.digest as Digest | undefined;
-    if (configDigest === undefined) throw new SignError('INVALID_SIGNATURE_TAG', `${tag} in ${referenceName(repo)} has no config`);
+    // Strictly parsed: the config descriptor's digest and size are validated before the config is fetched.
+    const parsed = parseManifest(m.bytes, m.mediaType);
+    if (parsed.kind !== 'oci-manifest') throw new SignError('INVALID_SIGNATURE_TAG', `${tag} in ${referenceName(repo)} is a ${parsed.mediaType}, not an OCI image manifest`);
+    if (parsed.config.size > limits.configBytes) throw new SignError('INVALID_SIGNATURE_TAG', `the config of ${tag} is ${parsed.config.size} bytes, over the limit`);
+    const configDigest = parsed.config.digest;
     const { stream } = await client.getBlob(repo, { digest: configDigest });
-    const verifier = new DigestVerifier(configDigest, { size: parsed.config?.size ?? -1, what: `config of ${tag}` });
+    const verifier = new DigestVerifier(configDigest, { size: parsed.config.size, what: `config of ${tag}` });
     existing = { manifest: m.bytes, config: await readAllCapped(pipeline(stream, verifier, () => {}), limits.configBytes, `config of ${tag}`) };
   } catch (err) {
     if (!isNotFoundError(err)) throw err;
   }
   const built = buildSignatureManifest(existing, [{ payload, annotations: { [CosignAnnotations.signature]: signature } }]);
-  const configDigest = (JSON.parse(built.manifest.toString('utf8')) as { config: { digest: Digest } }).config.digest;
+  const configDigest = digestOf(built.config);
   for (const blob of [...built.blobs, { digest: configDigest, bytes: built.config }]) {
     if ((await client.statBlob(repo, blob.digest)) !== undefined) continue;
     await client.putBlob(repo, Readable.from([blob.bytes]), { digest: blob.digest, size: blob.bytes.length });

@@ -1,5 +1,5 @@
 /** verify: gather an image's signatures from every place they live and evaluate the trust policy. */
-export { verifyImage, verifyInstallable } from './verify.js';
+export { verifyImage, verifyInstallable, evaluateSource } from './verify.js';
 export type { VerifyOptions } from './verify.js';
 export { collectSignatures } from './collect.js';
 export type { CollectOptions } from './collect.js';

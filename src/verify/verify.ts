@@ -9,11 +9,12 @@ import {
   policyConfigurationIdentity,
   policyConfigurationNamespaces,
   tagNameOnly,
+  type Digest,
   type DockerReference,
 } from '../core/index.js';
 import { manifestDigest, matchesDigest } from '../manifest/index.js';
-import { evaluatePolicy, parseRegistriesDirectory, type Policy, type Verdict } from '../policy/index.js';
-import { dirTransport, type ImageReference, type SystemContext } from '../transports/index.js';
+import { evaluatePolicy, parseRegistriesDirectory, type Policy, type RegistriesConfig, type Verdict } from '../policy/index.js';
+import { dirTransport, openImage, type ImageReference, type ImageSource, type SystemContext } from '../transports/index.js';
 import { collectSignatures } from './collect.js';
 import { loadPolicy, loadRegistriesD } from './policy-file.js';
 import { fileTrustMaterial } from './trust.js';
@@ -38,36 +39,49 @@ export interface VerifyOptions {
 export async function verifyImage(ref: ImageReference, options: VerifyOptions = {}): Promise<Verdict> {
   const loaded = options.policy ?? (await loadPolicy(options.policyPath, options.env));
   const registries = await loadRegistriesD(options.registriesDir, options.env);
-  const src = await ref.newImageSource(options.context ?? {});
+  const { source, digest } = await openImage(ref, options.context ?? {});
   try {
-    const { bytes } = await src.getManifest();
-    const digest = manifestDigest(bytes);
-    const named = ref.dockerReference?.digest;
-    if (named !== undefined && !matchesDigest(bytes, named)) {
-      throw new IntegrityError('DIGEST_MISMATCH', `manifest: digest mismatch: expected ${named}, got ${digest}`, named, digest);
-    }
-    const signatures = await collectSignatures(src, digest, { registries, ...(options.context !== undefined ? { context: options.context } : {}) });
-    return await evaluatePolicy({
-      policy: loaded.policy,
-      policySource: loaded.source,
-      image: {
-        name: ref.toString(),
-        ...(options.identity === undefined
-          ? {
-              transport: ref.transport.name,
-              policyIdentity: ref.policyConfigurationIdentity(),
-              namespaces: ref.policyConfigurationNamespaces(),
-              dockerReference: ref.dockerReference,
-            }
-          : dockerIdentity(parseIdentity(options.identity))),
-        manifestDigest: digest,
-      },
-      signatures,
-      trust: fileTrustMaterial(),
+    return await evaluateSource(source, digest, loaded, registries, {
+      ...(options.identity === undefined ? {} : { identity: options.identity }),
+      ...(options.context === undefined ? {} : { context: options.context }),
     });
   } finally {
-    await src.close();
+    await source.close();
   }
+}
+
+/**
+ * The policy decision for an open image whose top-level manifest has `digest` (already checked against the
+ * bytes): its signatures are collected from every place they live and evaluated. `copy` runs this on its
+ * source before writing anything; `verify` runs it and prints the verdict.
+ */
+export async function evaluateSource(
+  source: ImageSource,
+  digest: Digest,
+  loaded: { readonly policy: Policy; readonly source: string },
+  registries: RegistriesConfig,
+  options: { readonly identity?: string; readonly context?: SystemContext } = {},
+): Promise<Verdict> {
+  const ref = source.reference;
+  const signatures = await collectSignatures(source, digest, { registries, ...(options.context !== undefined ? { context: options.context } : {}) });
+  return evaluatePolicy({
+    policy: loaded.policy,
+    policySource: loaded.source,
+    image: {
+      name: ref.toString(),
+      ...(options.identity === undefined
+        ? {
+            transport: ref.transport.name,
+            policyIdentity: ref.policyConfigurationIdentity(),
+            namespaces: ref.policyConfigurationNamespaces(),
+            dockerReference: ref.dockerReference,
+          }
+        : dockerIdentity(parseIdentity(options.identity))),
+      manifestDigest: digest,
+    },
+    signatures,
+    trust: fileTrustMaterial(),
+  });
 }
 
 /**

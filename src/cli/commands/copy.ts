@@ -1,15 +1,15 @@
 import type { KeyObject } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { CodedError, CoreInputError, limits, parseNormalizedNamed, referenceString, type Digest } from '../../core/index.js';
+import { CodedError, CoreInputError, parseNormalizedNamed, referenceString, type Digest } from '../../core/index.js';
 import { copyImage, type CopyOptions, type CopyProgress } from '../../copy/index.js';
 import { MediaTypes } from '../../manifest/index.js';
-import { defaultLookasideBase, evaluatePolicy, renderVerdictJson, renderVerdictText, signatureLocationsFor, type Verdict } from '../../policy/index.js';
+import { renderVerdictJson, renderVerdictText, type Verdict } from '../../policy/index.js';
 import { KeyError, createSimpleSignature, decryptCosignPrivateKey, type SimpleSigner } from '../../signature/index.js';
 import { signImage } from '../../sign/index.js';
 import { parseImageName, type ImageReference, type ImageSource } from '../../transports/index.js';
-import { collectSignatures, fileTrustMaterial, loadPolicy, loadRegistriesD } from '../../verify/index.js';
+import { evaluateSource, loadPolicy, loadRegistriesD } from '../../verify/index.js';
 import { systemContext } from '../context.js';
+import { lookasideStagingFor, readFirstLine } from '../inputs.js';
 import type { GlobalOptions } from '../options.js';
 import { LineProgress, quietProgress, terminalProgress } from '../progress.js';
 import { version } from '../version.js';
@@ -27,36 +27,13 @@ async function policyCheck(globals: GlobalOptions): Promise<NonNullable<CopyOpti
   const loaded = await loadPolicy(globals.policy);
   const registries = await loadRegistriesD(globals['registries.d']);
   return async (source: ImageSource, _manifest: Buffer, digest: Digest) => {
-    const ref = source.reference;
-    const verdict = await evaluatePolicy({
-      policy: loaded.policy,
-      policySource: loaded.source,
-      image: {
-        name: ref.toString(),
-        transport: ref.transport.name,
-        policyIdentity: ref.policyConfigurationIdentity(),
-        namespaces: ref.policyConfigurationNamespaces(),
-        dockerReference: ref.dockerReference,
-        manifestDigest: digest,
-      },
-      signatures: await collectSignatures(source, digest, { registries }),
-      trust: fileTrustMaterial(),
-    });
+    const verdict = await evaluateSource(source, digest, loaded, registries);
     if (!verdict.allowed) throw new SourceRejectedError(verdict);
   };
 }
 
 async function readPassphrase(path: unknown): Promise<string | undefined> {
-  if (typeof path !== 'string') return undefined;
-  let text: Buffer;
-  try {
-    text = await readFile(path);
-  } catch (err) {
-    throw new CoreInputError('INVALID_ARGUMENT', `--sign-passphrase-file: cannot read ${path}: ${(err as Error).message}`);
-  }
-  if (text.length > limits.smallJsonBytes) throw new CoreInputError('TOO_LARGE', `--sign-passphrase-file ${path} is too large`);
-  // As containers/image: the first line, without its line ending.
-  return text.toString('utf8').split(/\r?\n/, 1)[0] ?? '';
+  return typeof path === 'string' ? readFirstLine(path, '--sign-passphrase-file') : undefined;
 }
 
 /** `--sign-by-sigstore-private-key FILE`: a cosign key, decrypted before anything is copied. */
@@ -133,13 +110,8 @@ export async function runCopy(source: string, destination: string, opts: Record<
     all: opts['all'] === true,
     removeSignatures: opts['removeSignatures'] === true,
   };
-  if (dst.transport.name === 'docker' && dst.dockerReference !== undefined) {
-    // Where signatures of the destination go when its registry has no signature extension (as containers/image:
-    // lookaside-staging, else lookaside, else the built-in default).
-    const locations = signatureLocationsFor(await loadRegistriesD(globals['registries.d']), dst.dockerReference);
-    const staging = locations.lookasideStaging ?? locations.lookaside ?? defaultLookasideBase({ root: process.getuid?.() === 0, home: homedir() });
-    options.destinationContext = { ...options.destinationContext, lookasideStaging: staging };
-  }
+  const staging = await lookasideStagingFor(dst, globals);
+  if (staging !== undefined) options.destinationContext = { ...options.destinationContext, lookasideStaging: staging };
   if (opts['format'] === 'oci') options.manifestMediaType = MediaTypes.ociManifest;
   if (opts['format'] === 'v2s2') options.manifestMediaType = MediaTypes.dockerV2S2Manifest;
   // As skopeo: no copy without a trust policy, unless the user says so.

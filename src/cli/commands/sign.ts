@@ -1,13 +1,11 @@
 /** `sign IMAGE --key FILE`: an OpenPGP key makes a simple signature, a cosign key a cosign signature. */
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { CoreInputError, limits } from '../../core/index.js';
-import { defaultLookasideBase, signatureLocationsFor } from '../../policy/index.js';
 import { signImage, type SignRequest } from '../../sign/index.js';
 import { KeyError, decryptCosignPrivateKey } from '../../signature/index.js';
 import { parseImageName } from '../../transports/index.js';
-import { loadRegistriesD } from '../../verify/index.js';
 import { systemContext } from '../context.js';
+import { lookasideStagingFor, readFirstLine } from '../inputs.js';
 import type { GlobalOptions } from '../options.js';
 import { readSecret } from '../prompt.js';
 import { version } from '../version.js';
@@ -20,17 +18,6 @@ function parseAnnotations(values: readonly string[]): Record<string, string> {
     out[v.slice(0, eq)] = v.slice(eq + 1);
   }
   return out;
-}
-
-async function firstLine(path: string, flag: string): Promise<string> {
-  let text: Buffer;
-  try {
-    text = await readFile(path);
-  } catch (err) {
-    throw new CoreInputError('INVALID_ARGUMENT', `${flag}: cannot read ${path}: ${(err as Error).message}`);
-  }
-  if (text.length > limits.smallJsonBytes) throw new CoreInputError('TOO_LARGE', `${flag} ${path} is too large`);
-  return text.toString('utf8').split(/\r?\n/, 1)[0] ?? '';
 }
 
 export async function runSign(image: string, opts: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
@@ -52,7 +39,7 @@ export async function runSign(image: string, opts: Record<string, unknown>, glob
   let request: SignRequest;
   if (format === 'cosign') {
     if (!isCosignKey) throw new KeyError('INVALID_KEY', `${keyPath} is not a cosign private key (ENCRYPTED SIGSTORE PRIVATE KEY)`);
-    let password = passphraseFile !== undefined ? await firstLine(passphraseFile, '--passphrase-file') : process.env['COSIGN_PASSWORD'];
+    let password = passphraseFile !== undefined ? await readFirstLine(passphraseFile, '--passphrase-file') : process.env['COSIGN_PASSWORD'];
     if (password === undefined) {
       if (process.stdin.isTTY !== true) throw new KeyError('PASSWORD_REQUIRED', `${keyPath} is encrypted: set COSIGN_PASSWORD, give --passphrase-file, or run on a terminal`);
       password = await readSecret(`Enter password for private key ${keyPath}: `);
@@ -61,15 +48,12 @@ export async function runSign(image: string, opts: Record<string, unknown>, glob
   } else {
     if (isCosignKey) throw new KeyError('INVALID_KEY', `${keyPath} is a cosign key; use --format cosign (the default for such keys)`);
     if (Object.keys(annotations).length > 0) throw new CoreInputError('INVALID_ARGUMENT', '-a annotations belong to cosign signatures; simple signatures have no place for them');
-    const passphrase = passphraseFile === undefined ? undefined : await firstLine(passphraseFile, '--passphrase-file');
+    const passphrase = passphraseFile === undefined ? undefined : await readFirstLine(passphraseFile, '--passphrase-file');
     request = { format: 'simple', signer: { kind: 'key', secretKey: key, ...(passphrase === undefined ? {} : { passphrase }) }, creator: `signet ${version}` };
   }
   let context = systemContext(opts, globals);
-  if (ref.transport.name === 'docker' && ref.dockerReference !== undefined) {
-    const locations = signatureLocationsFor(await loadRegistriesD(globals['registries.d']), ref.dockerReference);
-    const staging = locations.lookasideStaging ?? locations.lookaside ?? defaultLookasideBase({ root: process.getuid?.() === 0, home: homedir() });
-    context = { ...context, lookasideStaging: staging };
-  }
+  const staging = await lookasideStagingFor(ref, globals);
+  if (staging !== undefined) context = { ...context, lookasideStaging: staging };
   const result = await signImage(ref, request, { context, ...(typeof opts['identity'] === 'string' ? { identity: opts['identity'] } : {}) });
   process.stdout.write(
     globals.output === 'json'

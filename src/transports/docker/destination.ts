@@ -127,8 +127,15 @@ async function putExtensionSignatures(client: RegistryClient, ref: DockerReferen
   const existing = new Set<string>();
   const current = await client.request(ref, { method: 'GET', path });
   if (current.status === 200) {
-    const list = JSON.parse((await readAllCapped(current.body, limits.signatureBytes, 'signature list')).toString('utf8')) as { signatures?: { content?: unknown }[] };
-    for (const s of list.signatures ?? []) if (typeof s.content === 'string') existing.add(s.content);
+    const text = (await readAllCapped(current.body, limits.signatureBytes, 'signature list')).toString('utf8');
+    let list: { signatures?: unknown };
+    try {
+      list = JSON.parse(text) as { signatures?: unknown };
+    } catch (err) {
+      throw new RegistryError('INVALID_RESPONSE', `reading ${path}: the registry's signature list is not JSON: ${(err as Error).message}`);
+    }
+    const entries = Array.isArray(list.signatures) ? (list.signatures as { content?: unknown }[]) : [];
+    for (const s of entries) if (typeof s?.content === 'string') existing.add(s.content);
   } else {
     current.body.destroy();
   }
