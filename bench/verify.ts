@@ -65,11 +65,13 @@ try {
 
   // Library throughput.
   const keyring = await loadKeyring(await gpg.exportPublic([trusted.fingerprint]), 'bench');
-  const sigs = await Promise.all(
-    Array.from({ length: imageCount }, (_, i) => createSimpleSignature({ manifestDigest: digestOf(`m${i}`), dockerReference: identity, signer: { kind: 'key', secretKey: secret } })),
+  const signed = await Promise.all(
+    Array.from({ length: 2 * imageCount }, (_, i) => createSimpleSignature({ manifestDigest: digestOf(`m${i}`), dockerReference: identity, signer: { kind: 'key', secretKey: secret } })),
   );
-  // One untimed pass first: a long-running process (a registry, a sync job) verifies with warm code.
-  await pool(sigs.slice(0, Math.min(200, sigs.length)), 8, (s) => verifySimpleSignature(s, keyring));
+  // An untimed pass over as many other signatures first: a long-running process (a registry, a sync job)
+  // verifies with warm code. The timed pass sees only signatures it has not verified before.
+  await pool(signed.slice(imageCount), 8, (s) => verifySimpleSignature(s, keyring));
+  const sigs = signed.slice(0, imageCount);
   let t = performance.now();
   await pool(sigs, 8, (s) => verifySimpleSignature(s, keyring));
   const sigRate = imageCount / ((performance.now() - t) / 1000);

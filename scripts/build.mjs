@@ -31,6 +31,8 @@ await build({
   // Less to parse at every start; source maps beside the files for debugging (node --enable-source-maps).
   minify: true,
   sourcemap: 'linked',
+  // The registry's server, database drivers (one native) and query builder load from node_modules.
+  external: ['better-sqlite3', 'pg', 'pg-native', 'fastify', 'kysely'],
   banner: { js: '#!/usr/bin/env node\n' + common.banner.js },
 });
 chmodSync('dist/cli/signet.js', 0o755);

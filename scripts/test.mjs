@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs the test suite with Node's test runner: every test/**/*.test.ts, or the files and folders named
-// on the command line (e.g. `node scripts/test.mjs test/core`).
+// on the command line (e.g. `node scripts/test.mjs test/core`). A whole run then repeats the registry's suites
+// with SIGNET_TEST_BACKEND=postgres, so that they hold on both metadata back-ends.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,9 +24,25 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.SIGNET_TEST_CONCURRENCY ?? '2';
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...passThrough, ...files],
-  { stdio: 'inherit' },
-);
-process.exit(result.status ?? 1);
+function runTests(list, env) {
+  return spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...passThrough, ...list],
+    { stdio: 'inherit', env: { ...process.env, ...env } },
+  ).status ?? 1;
+}
+let status = runTests(files, {});
+// The whole run covers the registry twice: on SQLite (above) and again on PostgreSQL.
+const registrySuites = ['test/store', 'test/registry', 'test/interop/serve.test.ts', 'test/interop/serve-durability.test.ts'];
+if (roots.length === 0 && status === 0 && process.env.SIGNET_TEST_BACKEND === undefined) {
+  const again = registrySuites.flatMap((r) => {
+    try {
+      return collect(r, []);
+    } catch {
+      return [];
+    }
+  });
+  console.log(`\nThe registry suites again, on PostgreSQL (${again.length} files)`);
+  status = runTests(again, { SIGNET_TEST_BACKEND: 'postgres' });
+}
+process.exit(status);

@@ -134,8 +134,14 @@ function program(result: { code: number }): Command {
     .command('sign')
     .description('sign the digest an image resolves to, and store the signature where its format belongs')
     .argument('<image>', 'image name (docker:// or dir:)')
-    .requiredOption('--key <file>', 'OpenPGP secret key (simple signing) or cosign private key (cosign format)')
-    .addOption(new Option('--format <format>', 'signature format (default: from the key)').choices(['simple', 'cosign']))
+    .requiredOption('--key <file>', 'OpenPGP secret key (simple signing) or cosign private key (cosign or bundle format)')
+    .addOption(
+      new Option('--format <format>', 'signature format (default: from the key): simple, cosign (.sig tag) or bundle (sigstore bundle, OCI referrer)').choices([
+        'simple',
+        'cosign',
+        'bundle',
+      ]),
+    )
     .option('-a, --annotation <key=value>', 'cosign: an annotation in the signed payload; repeatable', (v: string, prev: string[] = []) => [...prev, v])
     .option('--identity <ref>', 'the docker reference the signature names (default: the image\'s)')
     .option('--passphrase-file <file>', 'passphrase of the key (first line); cosign keys also read COSIGN_PASSWORD')
@@ -198,10 +204,36 @@ function program(result: { code: number }): Command {
     .command('serve')
     .description('run the registry')
     .option('--config <file>', 'registry configuration (YAML)')
-    .action(async (_opts: unknown, self: Command) => {
+    .action(async (opts: { config?: string }) => {
       const { runServe } = await import('./commands/serve.js');
-      await runServe(self.parent ?? self);
+      result.code = await runServe(opts);
     });
+
+  const registry = cmd.command('registry').description('administer a running registry (SIGNET_URL and SIGNET_CREDS may stand in for --url and --creds)');
+  const user = registry.command('user').description('users and their roles');
+  const adminOptions = (c: Command): Command =>
+    c.option('--url <url>', 'the registry (default http://127.0.0.1:5000)').option('--creds <user:password>', 'credentials of an admin of every repository');
+  adminOptions(user.command('list').description('list users and their roles')).action(async (opts: Record<string, string>, self: Command) => {
+    const { runUserList } = await import('./commands/registry-admin.js');
+    result.code = await runUserList(opts, globals(self));
+  });
+  adminOptions(user.command('add <name>').description('create a user, or set its password and roles'))
+    .option('--password-file <file>', 'the first line is the password (/dev/stdin for standard input)')
+    .option('--role <pattern=role>', 'a role on the repositories a pattern matches, e.g. "team/*=push" (repeatable)', (v: string, all: string[] = []) => [...all, v])
+    .action(async (name: string, opts: Record<string, string> & { role?: string[] }, self: Command) => {
+      const { runUserAdd } = await import('./commands/registry-admin.js');
+      result.code = await runUserAdd(name, opts, globals(self));
+    });
+  adminOptions(user.command('remove <name>').description('remove a user')).action(async (name: string, opts: Record<string, string>, self: Command) => {
+    const { runUserRemove } = await import('./commands/registry-admin.js');
+    result.code = await runUserRemove(name, opts, globals(self));
+  });
+  adminOptions(user.command('grant <name> <pattern=role>').description('add a role, e.g. grant ci "team/*=sign"')).action(
+    async (name: string, grant: string, opts: Record<string, string>, self: Command) => {
+      const { runUserGrant } = await import('./commands/registry-admin.js');
+      result.code = await runUserGrant(name, grant, opts, globals(self));
+    },
+  );
 
   return cmd;
 }

@@ -22,6 +22,8 @@ export const limits = {
   tagListBytes: 16 * MiB,
   /** An auth file (auth.json, docker config.json). */
   authFileBytes: 1 * MiB,
+  /** The registry's YAML config file. */
+  registryConfigBytes: 1 * MiB,
 } as const;
 
 export type LimitName = keyof typeof limits;

@@ -36,5 +36,5 @@ export { imageBlobs } from './blobs.js';
 export { convertManifest, convertIndex, preferredConversionTarget, conversionReencodesConfig } from './convert.js';
 export type { InstanceUpdate, ConvertIndexOptions, ConvertManifestOptions } from './convert.js';
 export { ociConfigView, renderOciConfig, convertConfigToOci } from './config.js';
-export { serializeOciIndex, serializeDockerList } from './serialize.js';
-export type { OciIndexParts } from './serialize.js';
+export { serializeOciManifest, serializeOciIndex, serializeDockerList } from './serialize.js';
+export type { OciManifestParts, OciIndexParts } from './serialize.js';

@@ -7,6 +7,10 @@
  * - insecureAcceptAnything allows the image but accepts no signature; reject refuses the image and every
  *   signature; signedBaseLayer refuses every image (containers/image does not implement it).
  * - signedBy considers only simple-signing signatures, sigstoreSigned only sigstore signatures.
+ * - Sigstore bundles (OCI referrers) are not read by containers/image policies: under a policy file they are
+ *   listed as not applicable (UNSUPPORTED_FORMAT) and never change a decision. Only the implicit policy of
+ *   `verify --key` (`verifyBundles`) verifies them, under its key-based sigstoreSigned requirement: key, then
+ *   statement, then digest; a bundle names no image reference, so there is no identity to match.
  * - Each signature is checked in a fixed order — cryptography, key accepted, payload parse, manifest digest,
  *   identity — and reports the first failure. Unverified values are named `untrusted…` until then.
  * - A signature blob containers/image cannot even classify, stored as a `dir:` signature file or in lookaside
@@ -17,7 +21,7 @@
  * decisive one), so the verdict can explain all of them; the decision is the same.
  */
 import { describeError, parseNormalizedNamed, referenceString, type Digest, type DockerReference } from '../core/index.js';
-import { KeyError, SignatureVerificationError, type VerificationCode } from '../signature/index.js';
+import { BundleAnnotations, COSIGN_SIGN_PREDICATE_TYPE, KeyError, SignatureVerificationError, type VerificationCode } from '../signature/index.js';
 import { PolicyError } from './errors.js';
 import { describeSignedIdentity, explainIdentityMismatch, matchesSignedIdentity } from './identity.js';
 import type { Policy, Requirement, SignedByRequirement, SignedIdentity, SigstoreSignedRequirement } from './policy.types.js';
@@ -37,6 +41,12 @@ export interface CandidateSignature {
   readonly annotations?: Readonly<Record<string, string>>;
   /** For sigstore attachments: the layer's media type; only cosign signature layers are signatures. */
   readonly mimeType?: string;
+  /**
+   * Why the candidate could not be read as its format (a referrer that is not a well-formed bundle attachment, a
+   * blob that does not match its descriptor); `blob` is then empty. A requirement that considers it rejects it
+   * with this code.
+   */
+  readonly defect?: { readonly code: VerificationCode; readonly message: string };
 }
 
 /** The claims of a signature payload, not yet checked against the image. */
@@ -62,6 +72,12 @@ export interface TrustMaterial {
   parsePayload(untrustedPayload: Buffer, format?: 'simple-signing' | 'sigstore'): UntrustedClaims;
   /** Verifies a sigstore signature for the requirement and returns its payload. Absent: sigstore is unsupported. */
   verifySigstore?(sig: CandidateSignature, req: SigstoreSignedRequirement): Promise<{ signer: string; untrustedPayload: Buffer }>;
+  /**
+   * Verifies a sigstore bundle with the requirement's keys and checks that its statement is a cosign image
+   * signature about `manifestDigest`; returns the signer. Throws `SignatureVerificationError` (`DIGEST_MISMATCH`
+   * when the statement is about another manifest). Absent: bundles cannot be verified.
+   */
+  verifySigstoreBundle?(sig: CandidateSignature, req: SigstoreSignedRequirement, manifestDigest: Digest): Promise<{ signer: string }>;
 }
 
 export interface PolicyInput {
@@ -81,6 +97,12 @@ export interface PolicyInput {
   };
   readonly signatures: readonly CandidateSignature[];
   readonly trust: TrustMaterial;
+  /**
+   * Verify sigstore bundles under key-based sigstoreSigned requirements. Only for Signet's implicit policy of
+   * `verify --key` (not a containers-policy.json): containers/image policies do not read bundles, so by default
+   * they are not applicable.
+   */
+  readonly verifyBundles?: boolean;
 }
 
 interface Context {
@@ -158,7 +180,7 @@ async function evaluateRequirement(ctx: Context, req: Requirement): Promise<Requ
         type: req.type,
         summary: 'any image, without looking at signatures',
         satisfied: true,
-        signatures: sigs.map((s) => verdictOf(s, 'not-applicable', 'insecureAcceptAnything does not look at signatures')),
+        signatures: sigs.map((s) => (s.format === 'sigstore-bundle' ? bundleNotRead(s) : verdictOf(s, 'not-applicable', 'insecureAcceptAnything does not look at signatures'))),
       };
     case 'reject':
       return {
@@ -166,7 +188,7 @@ async function evaluateRequirement(ctx: Context, req: Requirement): Promise<Requ
         summary: 'every image is rejected',
         satisfied: false,
         code: 'REJECTED',
-        signatures: sigs.map((s) => verdictOf(s, 'rejected', 'the policy rejects every signature in this scope', { code: 'REJECTED' })),
+        signatures: sigs.map((s) => (s.format === 'sigstore-bundle' ? bundleNotRead(s) : verdictOf(s, 'rejected', 'the policy rejects every signature in this scope', { code: 'REJECTED' }))),
         nextStep: `the policy rejects every image in scope ${scopeLabel(ctx.scope)} of ${ctx.input.policySource}; use an image from a scope the policy trusts, or change the policy`,
       };
     case 'signedBaseLayer':
@@ -175,7 +197,7 @@ async function evaluateRequirement(ctx: Context, req: Requirement): Promise<Requ
         summary: `a signed base layer matching ${describeSignedIdentity(req.baseLayerIdentity)} (not implemented by containers/image)`,
         satisfied: false,
         code: 'UNSUPPORTED_FORMAT',
-        signatures: sigs.map((s) => verdictOf(s, 'not-applicable', 'signedBaseLayer does not look at signatures')),
+        signatures: sigs.map((s) => (s.format === 'sigstore-bundle' ? bundleNotRead(s) : verdictOf(s, 'not-applicable', 'signedBaseLayer does not look at signatures'))),
         nextStep: 'signedBaseLayer is not implemented by containers/image and rejects every image; replace it with signedBy or sigstoreSigned',
       };
     case 'signedBy':
@@ -226,10 +248,32 @@ function sigstoreSummary(req: SigstoreSignedRequirement): string {
   return `sigstore signatures by ${who}${rekor}${identitySuffix(req.signedIdentity)}`;
 }
 
-type Applicability = 'applicable' | 'fatal-unreadable' | { readonly notApplicable: string };
+type Applicability = 'applicable' | 'fatal-unreadable' | { readonly notApplicable: string; readonly code?: VerificationCode };
+
+const bundlesNotReadMessage = 'a sigstore bundle (OCI referrer): containers/image policies do not read sigstore bundles, so it cannot count here; verify with --key to check it';
+
+/** A bundle under a policy that does not read bundles: listed, never deciding anything. */
+function bundleNotRead(sig: CandidateSignature): SignatureVerdict {
+  return verdictOf(sig, 'not-applicable', bundlesNotReadMessage, { code: 'UNSUPPORTED_FORMAT' });
+}
+
+/** Whether a sigstore bundle counts under a requirement: only under the implicit `--key` policy's key requirement. */
+function bundleApplicability(ctx: Context, req: SignedByRequirement | SigstoreSignedRequirement, sig: CandidateSignature): Applicability {
+  if (ctx.input.verifyBundles !== true) return { notApplicable: bundlesNotReadMessage, code: 'UNSUPPORTED_FORMAT' };
+  if (req.type === 'signedBy') return { notApplicable: 'a sigstore bundle; signedBy considers only simple-signing signatures' };
+  if (req.fulcio !== undefined || req.pki !== undefined) {
+    return { notApplicable: 'a sigstore bundle; only key-based bundles are verified, not certificate-based ones', code: 'UNSUPPORTED_FORMAT' };
+  }
+  const untrustedType = sig.annotations?.[BundleAnnotations.predicateType];
+  if (sig.defect === undefined && untrustedType !== undefined && untrustedType !== COSIGN_SIGN_PREDICATE_TYPE) {
+    return { notApplicable: `a sigstore bundle of predicate type ${untrustedType} (an attestation), not an image signature` };
+  }
+  return 'applicable';
+}
 
 /** Whether a signing requirement considers a candidate, as containers/image sorts signatures by format. */
-function applicability(req: SignedByRequirement | SigstoreSignedRequirement, sig: CandidateSignature): Applicability {
+function applicability(ctx: Context, req: SignedByRequirement | SigstoreSignedRequirement, sig: CandidateSignature): Applicability {
+  if (sig.format === 'sigstore-bundle') return bundleApplicability(ctx, req, sig);
   if (sig.format === 'unknown') {
     // dir: and lookaside blobs go through containers/image's FromBlob, which fails on an unrecognised format;
     // the extension API hands every blob to the simple-signing verifier.
@@ -253,7 +297,7 @@ async function evaluateSigning(ctx: Context, req: SignedByRequirement | Sigstore
   let unreadable: CandidateSignature | undefined;
   let keyrings: Uint8Array[] | undefined;
   for (const sig of ctx.input.signatures) {
-    const a = applicability(req, sig);
+    const a = applicability(ctx, req, sig);
     if (a === 'fatal-unreadable') {
       unreadable ??= sig;
       verdicts.push(
@@ -267,7 +311,7 @@ async function evaluateSigning(ctx: Context, req: SignedByRequirement | Sigstore
       continue;
     }
     if (a !== 'applicable') {
-      verdicts.push(verdictOf(sig, 'not-applicable', a.notApplicable));
+      verdicts.push(verdictOf(sig, 'not-applicable', a.notApplicable, a.code === undefined ? {} : { code: a.code }));
       continue;
     }
     applicable++;
@@ -282,6 +326,8 @@ async function evaluateSigning(ctx: Context, req: SignedByRequirement | Sigstore
       }
       keyrings ??= await ctx.input.trust.gpgKeys(req);
       verdicts.push(await checkSimpleSigning(ctx, req, sig, keyrings));
+    } else if (sig.format === 'sigstore-bundle') {
+      verdicts.push(await checkSigstoreBundle(ctx, req, sig));
     } else {
       verdicts.push(await checkSigstore(ctx, req, sig));
     }
@@ -330,6 +376,9 @@ function noSignaturesStep(ctx: Context, req: SignedByRequirement | SigstoreSigne
     return others > 0
       ? 'none of the signatures found is a simple-signing signature: sign the image with a GPG key (signet sign --format simple), or use a sigstoreSigned requirement for cosign signatures'
       : 'no signature was found: sign the image with a GPG key, or make registries.d point at the lookaside storage that holds its signatures';
+  }
+  if (ctx.input.signatures.some((s) => s.format === 'sigstore-bundle') && ctx.input.verifyBundles !== true) {
+    return 'the image has sigstore bundles, which containers/image policies do not read: sign it in the cosign .sig format too (signet sign --format cosign), or check the bundles with signet verify --key';
   }
   return others > 0
     ? 'none of the signatures found is a sigstore signature: sign the image with cosign (signet sign --format cosign), or use a signedBy requirement for GPG signatures'
@@ -472,4 +521,24 @@ async function checkSigstore(ctx: Context, req: SigstoreSignedRequirement, sig: 
     return rejection(sig, err, 'MALFORMED_SIGNATURE', verified.signer);
   }
   return checkClaims(ctx, req.signedIdentity, sig, verified.signer, claims);
+}
+
+/**
+ * A sigstore bundle under the implicit `--key` policy: the trust material checks key, statement and digest (in that
+ * order). A bundle's statement names only a digest, no image reference, so the requirement's signedIdentity has
+ * nothing to match.
+ */
+async function checkSigstoreBundle(ctx: Context, req: SigstoreSignedRequirement, sig: CandidateSignature): Promise<SignatureVerdict> {
+  if (sig.defect !== undefined) return verdictOf(sig, 'rejected', sig.defect.message, { code: sig.defect.code });
+  const verify = ctx.input.trust.verifySigstoreBundle;
+  if (verify === undefined) {
+    return verdictOf(sig, 'rejected', 'sigstore bundles cannot be verified with the trust material given', { code: 'UNSUPPORTED_FORMAT' });
+  }
+  let verified: { signer: string };
+  try {
+    verified = await verify.call(ctx.input.trust, sig, req, ctx.input.image.manifestDigest);
+  } catch (err) {
+    return rejection(sig, err, 'BAD_SIGNATURE');
+  }
+  return verdictOf(sig, 'accepted', `signed by ${verified.signer} for ${ctx.input.image.manifestDigest} (a sigstore bundle names no image reference)`, { signer: verified.signer });
 }

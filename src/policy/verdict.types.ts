@@ -8,8 +8,11 @@ import type { RequirementType } from './policy.types.js';
 /** Where a candidate signature was found. */
 export type SignatureSource = 'dir' | 'lookaside' | 'extension' | 'sigstore-attachment' | 'referrer';
 
-/** The format of a candidate signature as read; `unknown` when the blob is not a recognisable signature. */
-export type SignatureFormat = 'simple-signing' | 'sigstore' | 'unknown';
+/**
+ * The format of a candidate signature as read: `sigstore` is a cosign `.sig` layer, `sigstore-bundle` a sigstore
+ * bundle attached as an OCI referrer; `unknown` when the blob is not a recognisable signature.
+ */
+export type SignatureFormat = 'simple-signing' | 'sigstore' | 'sigstore-bundle' | 'unknown';
 
 /**
  * - `accepted`: the signature satisfies the requirement;

@@ -1,7 +1,8 @@
 /**
  * `sign`: sign the manifest digest an image resolves to and store the signature where its format belongs —
  * simple signatures beside a `dir:` image (`signature-N`) or with a registry image (its signature extension,
- * else lookaside staging); cosign signatures in the `sha256-<hex>.sig` tag of the image's repository.
+ * else lookaside staging); cosign signatures in the `sha256-<hex>.sig` tag of the image's repository; sigstore
+ * bundles (cosign v3's default format) as an OCI referrer of the image.
  */
 import type { KeyObject } from 'node:crypto';
 import { access, readFile } from 'node:fs/promises';
@@ -21,39 +22,48 @@ import {
 import { MediaTypes, parseManifest } from '../manifest/index.js';
 import {
   CosignAnnotations,
+  buildBundleReferrer,
   buildSignatureManifest,
   cosignPayload,
+  createImageSignatureBundle,
   createSimpleSignature,
   signCosignPayload,
   sigTagFor,
   type SimpleSigner,
 } from '../signature/index.js';
-import { DirReference, DockerImageSource, isNotFoundError, openImage, writeFileAtomic, type ImageReference, type RegistryClient, type SystemContext } from '../transports/index.js';
+import { DirReference, DockerImageSource, attachReferrer, isNotFoundError, openImage, referrersTagFor, writeFileAtomic, type ImageReference, type RegistryClient, type SystemContext } from '../transports/index.js';
 import { SignError } from './errors.js';
 
 export type SignRequest =
   | { readonly format: 'simple'; readonly signer: SimpleSigner; readonly creator?: string }
-  | { readonly format: 'cosign'; readonly key: KeyObject; readonly annotations?: Readonly<Record<string, string>> };
+  | { readonly format: 'cosign'; readonly key: KeyObject; readonly annotations?: Readonly<Record<string, string>> }
+  /** A sigstore bundle (key-based, no transparency log); `now` dates the referrer (`org.opencontainers.image.created`). */
+  | { readonly format: 'bundle'; readonly key: KeyObject; readonly now?: () => Date };
 
 export interface SignOptions {
-  /** The docker reference the signature names; default: the image's own (a cosign signature names the repository). */
+  /**
+   * The docker reference the signature names; default: the image's own (a cosign signature names the repository).
+   * A bundle names none: its statement names only the manifest digest.
+   */
   readonly identity?: string;
   readonly context?: SystemContext;
 }
 
 export interface SignResult {
   readonly manifestDigest: Digest;
-  readonly identity: string;
+  /** The docker reference the signature names; absent for a bundle, which names none. */
+  readonly identity?: string;
   /** Where the signature was stored, for people: a file, a tag, an API. */
   readonly storedAt: string;
 }
 
 export async function signImage(ref: ImageReference, request: SignRequest, options: SignOptions = {}): Promise<SignResult> {
   const ctx = options.context ?? {};
-  const { source, digest } = await openImage(ref, ctx);
+  const { source, digest, manifest, mediaType } = await openImage(ref, ctx);
   try {
     const client = source instanceof DockerImageSource ? source.registryClient : undefined;
     if (request.format === 'cosign') return await signCosign(ref, digest, request, options, client);
+    if (request.format === 'bundle') return await signBundle(ref, { mediaType, digest, size: manifest.length }, request, client);
     return await signSimple(ref, digest, request, options, ctx);
   } finally {
     await source.close();
@@ -160,4 +170,25 @@ async function signCosign(
   }
   await client.putManifest(repo, tag, built.manifest, MediaTypes.ociManifest);
   return { manifestDigest: digest, identity, storedAt: `${referenceName(repo)}:${tag}` };
+}
+
+/**
+ * cosign v3's key-based bundle: a signed in-toto statement about the digest in a sigstore bundle, pushed as an OCI
+ * referrer of the image (and listed in the `sha256-<hex>` referrers tag when the registry has no referrers API).
+ */
+async function signBundle(
+  ref: ImageReference,
+  subject: { readonly mediaType: string; readonly digest: Digest; readonly size: number },
+  request: Extract<SignRequest, { format: 'bundle' }>,
+  client: RegistryClient | undefined,
+): Promise<SignResult> {
+  const repo = ref.dockerReference;
+  if (repo === undefined || client === undefined) {
+    throw new SignError('UNSUPPORTED_DESTINATION', `sigstore bundles are stored in a registry (an OCI referrer of the image); ${ref.toString()} is not a registry image`);
+  }
+  const { bundle } = createImageSignatureBundle(subject.digest, request.key);
+  const referrer = buildBundleReferrer(bundle, { subject, created: (request.now ?? (() => new Date()))() });
+  const { via } = await attachReferrer(client, repo, subject.digest, referrer);
+  const listed = via === 'tag-schema' ? `, listed in ${referenceName(repo)}:${referrersTagFor(subject.digest)}` : '';
+  return { manifestDigest: subject.digest, storedAt: `${referenceName(repo)}@${referrer.descriptor.digest} (an OCI referrer${listed})` };
 }

@@ -74,7 +74,7 @@ const standardBase64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const urlSafeBase64 = /^[A-Za-z0-9_-]*={0,2}$/;
 
 /** Standard or URL-safe base64, padded or not (DSSE: verifiers must accept either alphabet), one alphabet per value. */
-function decodeDsseBase64(value: JsonValue | undefined, path: string): Buffer {
+export function decodeDsseBase64(value: JsonValue | undefined, path: string): Buffer {
   const text = stringAt(value, path);
   if (!standardBase64.test(text) && !urlSafeBase64.test(text)) throw new StrictJsonError(path, 'not valid base64');
   const padded = text.endsWith('=');

@@ -293,3 +293,42 @@ export async function signOpenPgpWithKey(content: Uint8Array, armoredOrBinarySec
     throw new SigningError('SIGNING_FAILED', `signing with key ${key.getFingerprint().toUpperCase()} failed: ${describeError(err)}`, { cause: err });
   }
 }
+
+export interface UntrustedOpenPgpContent {
+  /** The signed content, not verified against any key. */
+  readonly untrustedContent: Buffer;
+  /** The issuer named in the signature packet (fingerprint when present, else key ID), upper-case hex. */
+  readonly untrustedIssuer: string;
+}
+
+/**
+ * Read a binary OpenPGP signed message (one signature, literal data) without verifying it: what a server
+ * needs to check the shape of an uploaded simple signature before storing it. Throws `MALFORMED_SIGNATURE`.
+ */
+export async function readOpenPgpSignedMessage(blob: Uint8Array): Promise<UntrustedOpenPgpContent> {
+  if (blob.length === 0) throw fail('MALFORMED_SIGNATURE', 'the signature is empty');
+  if (((blob[0] as number) & 0x80) === 0) {
+    throw fail('MALFORMED_SIGNATURE', `not a binary OpenPGP signed message: found ${describeNonBinary(blob)}`);
+  }
+  try {
+    const message = await openpgp.readMessage({ binaryMessage: blob, config: gpgCompatibleConfig });
+    const inner = message.unwrapCompressed();
+    const literals = inner.packets.filterByTag(openpgp.enums.packet.literalData);
+    if (literals.length !== 1) throw fail('MALFORMED_SIGNATURE', `expected one literal data packet in the OpenPGP message, got ${literals.length}`);
+    // With no keys, verify() still reads every signature (each one's check fails for want of a key).
+    const result = await openpgp.verify({ message, verificationKeys: [], format: 'binary', config: gpgCompatibleConfig });
+    if (result.signatures.length !== 1) {
+      throw fail('MALFORMED_SIGNATURE', `expected exactly 1 signature in the OpenPGP message, got ${result.signatures.length}`);
+    }
+    const only = result.signatures[0] as (typeof result.signatures)[number];
+    only.verified.catch(() => undefined);
+    const sig = (await only.signature).packets[0];
+    if (sig === undefined) throw fail('MALFORMED_SIGNATURE', 'the OpenPGP message has no signature packet');
+    const content = result.data;
+    const issuer = sig.issuerFingerprint === null || sig.issuerFingerprint === undefined ? sig.issuerKeyID.toHex().toUpperCase() : hex(sig.issuerFingerprint);
+    return { untrustedContent: Buffer.from(content), untrustedIssuer: issuer };
+  } catch (err: unknown) {
+    if (err instanceof SignatureVerificationError) throw err;
+    throw fail('MALFORMED_SIGNATURE', `not a valid OpenPGP signed message: ${describeError(err)}`, err);
+  }
+}

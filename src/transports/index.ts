@@ -20,4 +20,5 @@ export type { RegistryErrorCode } from './docker/index.js';
 export { writeFileAtomic } from './fs-atomic.js';
 export { openImage } from './open.js';
 export type { OpenedImage } from './open.js';
-export { isNotFoundError } from './docker/index.js';
+export { isNotFoundError, listReferrers, attachReferrer, referrersTagFor } from './docker/index.js';
+export type { ReferrersList, ReferrersSource, ReferrerToAttach, RepositoryRef } from './docker/index.js';

@@ -4,10 +4,10 @@
  * simple signatures (lookaside storage or the registry's signature extension). Nothing here is verified; it
  * is an inventory (`verify` decides what to trust).
  */
-import { limits, readAllCapped, referenceName, type Digest } from '../core/index.js';
+import { referenceName, type Digest } from '../core/index.js';
 import { parseManifest } from '../manifest/index.js';
 import type { RegistriesConfig } from '../policy/index.js';
-import { DockerImageSource, isNotFoundError, openImage, type ImageReference, type RegistryClient, type SystemContext } from '../transports/index.js';
+import { DockerImageSource, isNotFoundError, listReferrers, openImage, type ImageReference, type RegistryClient, type SystemContext } from '../transports/index.js';
 import { collectSignatures } from '../verify/index.js';
 
 export interface TreeLayer {
@@ -52,9 +52,10 @@ const suffixes = [
 export async function imageTree(ref: ImageReference, options: { context?: SystemContext; registries: RegistriesConfig }): Promise<ImageTree> {
   const { source: src, digest } = await openImage(ref, options.context ?? {});
   try {
-    const candidates = await collectSignatures(src, digest, { registries: options.registries, ...(src instanceof DockerImageSource ? { client: src.registryClient } : {}) });
+    // Referrers are listed below from the referrers index itself.
+    const candidates = await collectSignatures(src, digest, { registries: options.registries, bundles: false, ...(src instanceof DockerImageSource ? { client: src.registryClient } : {}) });
     const simpleSignatures = candidates
-      .filter((c) => c.source !== 'sigstore-attachment')
+      .filter((c) => c.source !== 'sigstore-attachment' && c.source !== 'referrer')
       .map((c) => ({ index: c.index, source: c.source, format: c.format }));
     const repo = ref.dockerReference;
     if (!(src instanceof DockerImageSource) || repo === undefined) {
@@ -91,22 +92,10 @@ async function optionalManifest(client: RegistryClient, repo: Parameters<Registr
   }
 }
 
-/** The referrers API (OCI distribution 1.1); registries without it answer 404, then the `sha256-<hex>` tag index is read. */
+/** The referrers of the image (the referrers API, else the `sha256-<hex>` tag schema), named by artifact type. */
 async function referrers(client: RegistryClient, repo: Parameters<RegistryClient['getManifest']>[0], digest: Digest): Promise<Referrer[]> {
-  const res = await client.request(repo, { method: 'GET', path: `/v2/${repo.path}/referrers/${digest}`, headers: { accept: 'application/vnd.oci.image.index.v1+json' } });
-  let via: Referrer['via'] = 'referrers-api';
-  let index: Buffer | undefined;
-  if (res.status === 200) {
-    index = await readAllCapped(res.body, limits.manifestBytes, `referrers of ${digest}`);
-  } else {
-    res.body.resume();
-    via = 'tag-schema';
-    index = (await optionalManifest(client, repo, digest.replace(':', '-')))?.bytes;
-  }
-  if (index === undefined) return [];
-  const parsed = parseManifest(index, 'application/vnd.oci.image.index.v1+json');
-  if (parsed.kind !== 'oci-index') return [];
-  return parsed.manifests.map((m) => ({
+  const { via, manifests } = await listReferrers(client, repo, digest);
+  return manifests.map((m) => ({
     digest: m.digest,
     artifactType: m.artifactType ?? m.annotations?.['dev.sigstore.bundle.predicateType'] ?? m.mediaType,
     via,

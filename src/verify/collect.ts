@@ -1,16 +1,18 @@
 /**
  * Every place a signature of an image can live, read for one manifest digest: `dir:` signature files, the
  * registry extension API (when `/v2/` says `X-Registry-Supports-Signatures: 1`, containers/image then uses
- * only it), lookaside storage (`file:` or `http(s):`, from registries.d) otherwise, and cosign `.sig`
- * attachments when `use-sigstore-attachments` is on. Nothing read here is trusted: the policy verifies.
+ * only it), lookaside storage (`file:` or `http(s):`, from registries.d) otherwise, cosign `.sig` attachments
+ * when `use-sigstore-attachments` is on, and sigstore bundles among the image's OCI referrers (the referrers
+ * API, else the `sha256-<hex>` tag schema). Nothing read here is trusted: the policy verifies.
  */
 import { readFile } from 'node:fs/promises';
+import { pipeline } from 'node:stream';
 import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { limits, readAllCapped, verifyBytes, type Digest, type DockerReference } from '../core/index.js';
+import { CodedError, DigestVerifier, IntegrityError, describeError, limits, readAllCapped, verifyBytes, type Digest, type DockerReference } from '../core/index.js';
 import { defaultLookasideBase, lookasideUrl, signatureLocationsFor, type CandidateSignature, type RegistriesConfig } from '../policy/index.js';
-import { parseSignatureBlob, parseSignatureManifest, sigTagFor } from '../signature/index.js';
-import { RegistryClient, type ImageSource, type SystemContext } from '../transports/index.js';
+import { isBundleArtifactType, parseBundleReferrer, parseSignatureBlob, parseSignatureManifest, sigTagFor, SignatureVerificationError } from '../signature/index.js';
+import { RegistryClient, isNotFoundError, listReferrers, type ImageSource, type SystemContext } from '../transports/index.js';
 import { VerifyError } from './errors.js';
 
 export interface CollectOptions {
@@ -22,6 +24,15 @@ export interface CollectOptions {
   readonly context?: SystemContext;
   /** The home directory for the built-in lookaside default of non-root users. */
   readonly home?: string;
+  /**
+   * Whether to read sigstore bundles from the image's OCI referrers. `true`: always, because they will be verified
+   * (the implicit policy of `verify --key`); a referrer that cannot be fetched is an error, one that is not a
+   * well-formed bundle attachment a candidate with a `defect`. `false`: never. Default: when registries.d turns
+   * on `use-sigstore-attachments` for the registry, so that a verdict can list them — containers/image policies
+   * do not read bundles, so then nothing read there may change the outcome, and a failure to read referrers
+   * leaves them out.
+   */
+  readonly bundles?: boolean;
 }
 
 /** Signatures stored with the image itself (`dir:` signature-N files, …). */
@@ -135,6 +146,49 @@ async function fromAttachments(client: RegistryClient, ref: DockerReference, dig
   return out;
 }
 
+/**
+ * Sigstore bundles among the OCI referrers of `digest`: each index entry whose `artifactType` is a bundle type is
+ * fetched by digest (checked), read as a bundle attachment, and its one layer read (size-capped, checked against
+ * its descriptor). A referrer that is listed but missing, malformed, or whose bundle blob does not match its
+ * descriptor becomes a candidate with a `defect`.
+ */
+async function fromReferrers(client: RegistryClient, ref: DockerReference, digest: Digest): Promise<CandidateSignature[]> {
+  const { manifests } = await listReferrers(client, ref, digest);
+  const out: CandidateSignature[] = [];
+  for (const entry of manifests.filter((m) => isBundleArtifactType(m.artifactType)).slice(0, limits.signatureCount)) {
+    const base = { index: out.length + 1, source: 'referrer', format: 'sigstore-bundle' } as const;
+    const defect = (code: 'MALFORMED_SIGNATURE' | 'DIGEST_MISMATCH', message: string): CandidateSignature => ({ ...base, blob: Buffer.alloc(0), defect: { code, message } });
+    try {
+      if (entry.size > limits.manifestBytes) {
+        out.push(defect('MALFORMED_SIGNATURE', `referrer ${entry.digest} has ${entry.size} bytes, over the ${limits.manifestBytes}-byte manifest limit`));
+        continue;
+      }
+      const m = await client.getManifest(ref, entry.digest);
+      const referrer = parseBundleReferrer(m.bytes, m.mediaType);
+      const { stream } = await client.getBlob(ref, { digest: referrer.layer.digest });
+      const verifier = new DigestVerifier(referrer.layer.digest, { size: referrer.layer.size, what: `the bundle of referrer ${entry.digest}` });
+      const blob = await readAllCapped(pipeline(stream, verifier, () => {}), limits.signatureBytes, `the bundle of referrer ${entry.digest}`);
+      out.push({ ...base, blob, annotations: referrer.annotations, mimeType: referrer.layer.mediaType });
+    } catch (err: unknown) {
+      if (err instanceof IntegrityError) out.push(defect('DIGEST_MISMATCH', `referrer ${entry.digest}: ${err.message}`));
+      else if (isNotFoundError(err)) out.push(defect('MALFORMED_SIGNATURE', `referrer ${entry.digest} is listed, but the registry does not have it or its bundle: ${describeError(err)}`));
+      else if (err instanceof SignatureVerificationError || (err instanceof CodedError && err.code === 'TOO_LARGE')) out.push(defect('MALFORMED_SIGNATURE', `referrer ${entry.digest}: ${err.message}`));
+      else throw err;
+    }
+  }
+  return out;
+}
+
+/** Bundles for a verdict that only lists them: any failure to read referrers leaves them out. */
+async function listedBundles(client: RegistryClient, ref: DockerReference, digest: Digest): Promise<CandidateSignature[]> {
+  try {
+    return await fromReferrers(client, ref, digest);
+  } catch (err: unknown) {
+    if (err instanceof CodedError) return [];
+    throw err;
+  }
+}
+
 /** The registry client a docker source reads with: the same TLS settings, credentials and connections. */
 function sourceClient(src: ImageSource): RegistryClient | undefined {
   const client: unknown = (src as { registryClient?: unknown }).registryClient;
@@ -158,7 +212,10 @@ export async function collectSignatures(
     const lookaside = locations.lookaside ?? defaultLookasideBase({ root: process.getuid?.() === 0, home: options.home ?? homedir() });
     const simple = (await client.supportsSignatures(ref.domain)) ? await fromExtension(client, ref, digest) : await fromLookaside(lookaside, ref, digest);
     const sigstore = locations.useSigstoreAttachments ? await fromAttachments(client, ref, digest) : [];
-    return [...simple, ...sigstore.map((s, i) => ({ ...s, index: simple.length + i + 1 }))];
+    let bundles: CandidateSignature[] = [];
+    if (options.bundles === true) bundles = await fromReferrers(client, ref, digest);
+    else if (options.bundles === undefined && locations.useSigstoreAttachments) bundles = await listedBundles(client, ref, digest);
+    return [...simple, ...[...sigstore, ...bundles].map((s, i) => ({ ...s, index: simple.length + i + 1 }))];
   } finally {
     if (own === undefined) await client.close();
   }

@@ -8,7 +8,14 @@ import { VerifyError } from './errors.js';
 
 export interface LoadedPolicy {
   readonly policy: Policy;
+  /** The policy file, or a description such as `--key cosign.pub`. */
   readonly source: string;
+  /**
+   * Also read sigstore bundles from the image's OCI referrers and verify them under the policy's key-based
+   * sigstoreSigned requirements. Only for Signet's implicit policy of `verify --key` with cosign public keys:
+   * containers/image policies do not read bundles, so with a policy file they never change the decision.
+   */
+  readonly verifyBundles?: boolean;
 }
 
 function home(env: Readonly<Record<string, string | undefined>>): string {

@@ -3,7 +3,7 @@
  * signature code stay pure; they are handed this object.
  */
 import { readFile } from 'node:fs/promises';
-import { limits } from '../core/index.js';
+import { limits, type Digest } from '../core/index.js';
 import type { KeyObject } from 'node:crypto';
 import type { CandidateSignature, SignedByRequirement, SigstoreSignedRequirement, TrustMaterial } from '../policy/index.js';
 import {
@@ -20,6 +20,7 @@ import {
   verifyCosignSignature,
   verifyFulcioCertificate,
   verifyOpenPgpSignature,
+  verifyImageSignatureBundle,
   verifyRekorSet,
 } from '../signature/index.js';
 
@@ -54,6 +55,7 @@ export function fileTrustMaterial(): TrustMaterial {
       return { dockerManifestDigest: p.dockerManifestDigest, dockerReference: p.dockerReference };
     },
     verifySigstore,
+    verifySigstoreBundle,
   };
 }
 
@@ -127,4 +129,21 @@ async function verifySigstore(sig: CandidateSignature, req: SigstoreSignedRequir
   }
   if (last instanceof SignatureVerificationError && last.code === 'MALFORMED_SIGNATURE') throw last;
   throw new SignatureVerificationError('KEY_NOT_TRUSTED', 'not signed by any of the trusted sigstore keys', { cause: last });
+}
+
+/**
+ * A sigstore bundle under a key-based sigstoreSigned requirement (the implicit policy of `verify --key`): the keys of
+ * the requirement, offline — no transparency log is consulted, so a requirement that asks for a Rekor entry cannot
+ * be met by a bundle here.
+ */
+async function verifySigstoreBundle(sig: CandidateSignature, req: SigstoreSignedRequirement, manifestDigest: Digest): Promise<{ signer: string }> {
+  if (req.fulcio !== undefined || req.pki !== undefined) {
+    throw new SignatureVerificationError('UNSUPPORTED_FORMAT', 'certificate-based (keyless) sigstore bundles are not verified; give public keys');
+  }
+  if (req.rekorPublicKeyPath !== undefined || req.rekorPublicKeyPaths !== undefined || req.rekorPublicKeyData !== undefined || req.rekorPublicKeyDatas !== undefined) {
+    throw new SignatureVerificationError('UNSUPPORTED_FORMAT', 'sigstore bundles are verified offline with keys only; a requirement for a Rekor entry cannot be met');
+  }
+  const keys = await keySources(one(req.keyPath, req.keyPaths), one(req.keyData, req.keyDatas), 'sigstore public key');
+  const verified = verifyImageSignatureBundle(sig.blob, keys.map((k) => parsePublicKey(k.toString('utf8'))), manifestDigest);
+  return { signer: verified.signer };
 }

@@ -13,17 +13,17 @@ import {
   type DockerReference,
 } from '../core/index.js';
 import { manifestDigest, matchesDigest } from '../manifest/index.js';
-import { evaluatePolicy, parseRegistriesDirectory, type Policy, type RegistriesConfig, type Verdict } from '../policy/index.js';
+import { evaluatePolicy, parseRegistriesDirectory, type RegistriesConfig, type Verdict } from '../policy/index.js';
 import { dirTransport, openImage, type ImageReference, type ImageSource, type SystemContext } from '../transports/index.js';
 import { collectSignatures } from './collect.js';
-import { loadPolicy, loadRegistriesD } from './policy-file.js';
+import { loadPolicy, loadRegistriesD, type LoadedPolicy } from './policy-file.js';
 import { fileTrustMaterial } from './trust.js';
 
 export interface VerifyOptions {
   /** `--policy FILE`; otherwise the default locations. */
   readonly policyPath?: string;
   /** A policy given directly (e.g. the implicit one of `--key`); wins over `policyPath`. */
-  readonly policy?: { readonly policy: Policy; readonly source: string };
+  readonly policy?: LoadedPolicy;
   /** `--registries.d DIR`. */
   readonly registriesDir?: string;
   /**
@@ -58,12 +58,17 @@ export async function verifyImage(ref: ImageReference, options: VerifyOptions = 
 export async function evaluateSource(
   source: ImageSource,
   digest: Digest,
-  loaded: { readonly policy: Policy; readonly source: string },
+  loaded: LoadedPolicy,
   registries: RegistriesConfig,
   options: { readonly identity?: string; readonly context?: SystemContext } = {},
 ): Promise<Verdict> {
   const ref = source.reference;
-  const signatures = await collectSignatures(source, digest, { registries, ...(options.context !== undefined ? { context: options.context } : {}) });
+  const verifyBundles = loaded.verifyBundles === true;
+  const signatures = await collectSignatures(source, digest, {
+    registries,
+    ...(verifyBundles ? { bundles: true } : {}),
+    ...(options.context !== undefined ? { context: options.context } : {}),
+  });
   return evaluatePolicy({
     policy: loaded.policy,
     policySource: loaded.source,
@@ -81,6 +86,7 @@ export async function evaluateSource(
     },
     signatures,
     trust: fileTrustMaterial(),
+    verifyBundles,
   });
 }
 

@@ -7,7 +7,7 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { TestContext } from 'node:test';
 
-export type PeerName = 'docker-registry' | 'skopeo' | 'gpg' | 'htpasswd' | 'openssl';
+export type PeerName = 'docker-registry' | 'skopeo' | 'gpg' | 'htpasswd' | 'openssl' | 'postgres';
 
 interface PeerInfo {
   readonly executable: string;
@@ -22,6 +22,7 @@ const peers: Record<PeerName, PeerInfo> = {
   gpg: { executable: 'gpg', debianPackage: 'gpg', optionalInCi: false },
   htpasswd: { executable: 'htpasswd', debianPackage: 'apache2-utils', optionalInCi: false },
   openssl: { executable: 'openssl', debianPackage: 'openssl', optionalInCi: false },
+  postgres: { executable: 'pg_ctlcluster', debianPackage: 'postgresql', optionalInCi: false },
 };
 
 const found = new Map<PeerName, string | undefined>();

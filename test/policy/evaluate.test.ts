@@ -453,3 +453,103 @@ describe('renderVerdictText / renderVerdictJson', () => {
     ]);
   });
 });
+
+describe('evaluatePolicy: sigstore bundles (OCI referrers)', () => {
+  const bundleCalls: string[] = [];
+  /** The fake bundle verifier: a trusted COSIGN signer, then the digest; `throw` fails as told. */
+  function bundleTrust(): TrustMaterial {
+    const trust = fakeTrust({ sigstore: true });
+    trust.verifySigstoreBundle = async (s, _req, digest) => {
+      const b = JSON.parse(s.blob.toString('utf8')) as FakeBlob;
+      bundleCalls.push(digest);
+      if (b.throw !== undefined) throw new SignatureVerificationError(b.throw, `fake bundle verifier: ${b.throw}`);
+      if (b.signer !== 'COSIGN') throw new SignerError('KEY_NOT_TRUSTED', `bundle by key ${b.signer ?? ''} is not accepted`, `key ${b.signer ?? ''}`);
+      if (b.digest !== digest) throw new SignatureVerificationError('DIGEST_MISMATCH', `valid, but its statement is about ${b.digest ?? ''}, not this image's ${digest}`, { signer: 'key COSIGN' });
+      return { signer: 'key COSIGN' };
+    };
+    return trust;
+  }
+  const bundle = (index: number, blob: FakeBlob, extra: Partial<CandidateSignature> = {}): CandidateSignature =>
+    sig(index, blob, { format: 'sigstore-bundle', source: 'referrer', annotations: { 'dev.sigstore.bundle.predicateType': 'https://sigstore.dev/cosign/sign/v1' }, ...extra });
+  const cosignSig = (index: number): CandidateSignature => sig(index, good('COSIGN', 'registry.example.com/ns/app'), { format: 'sigstore', source: 'sigstore-attachment' });
+  const evaluateImplicit = (signatures: CandidateSignature[], requirements: unknown[] = [cosign]): Promise<Verdict> =>
+    evaluatePolicy({ policy: policy(requirements), policySource: '--key cosign.pub', image: image(imageRef), signatures, trust: bundleTrust(), verifyBundles: true });
+
+  it('a policy file never reads them: not applicable, UNSUPPORTED_FORMAT, and the decision is unchanged', async () => {
+    bundleCalls.length = 0;
+    const good1 = bundle(1, { signer: 'COSIGN', digest: manifestDigest });
+    for (const requirements of [[cosign], [vendor], [{ type: 'insecureAcceptAnything' }], [{ type: 'reject' }], [{ type: 'signedBaseLayer', baseLayerIdentity: { type: 'matchRepository' } }]]) {
+      const v = await evaluate(requirements, [good1], bundleTrust());
+      const s = onlySignature(v);
+      assert.equal(s.status, 'not-applicable', JSON.stringify(requirements));
+      assert.equal(s.code, 'UNSUPPORTED_FORMAT');
+      assert.equal(s.format, 'sigstore-bundle');
+      assert.equal(s.source, 'referrer');
+      assert.match(s.message, /containers\/image policies do not read sigstore bundles/);
+      const without = await evaluate(requirements, [], bundleTrust());
+      assert.equal(v.allowed, without.allowed, JSON.stringify(requirements));
+    }
+    const onlyBundle = await evaluate([cosign], [good1], bundleTrust());
+    assert.equal(onlyBundle.requirements[0]?.code, 'NO_SIGNATURES');
+    assert.match(onlyBundle.nextStep ?? '', /sigstore bundles, which containers\/image policies do not read/);
+    // A good .sig signature decides alone; a bad bundle beside it changes nothing.
+    const mixed = await evaluate([cosign], [cosignSig(1), bundle(2, { throw: 'BAD_SIGNATURE' })], bundleTrust());
+    assert.equal(mixed.allowed, true);
+    assert.deepEqual(bundleCalls, []);
+  });
+
+  it('the implicit --key policy verifies them: accepted with the signer, no identity to match', async () => {
+    const v = await evaluateImplicit([bundle(1, { signer: 'COSIGN', digest: manifestDigest })]);
+    assert.equal(v.allowed, true);
+    const s = onlySignature(v);
+    assert.equal(s.status, 'accepted');
+    assert.equal(s.signer, 'key COSIGN');
+    assert.match(s.message, new RegExp(`signed by key COSIGN for ${manifestDigest}`));
+  });
+
+  it('the implicit --key policy: KEY_NOT_TRUSTED, BAD_SIGNATURE, DIGEST_MISMATCH and defects are rejections', async () => {
+    const v = await evaluateImplicit([
+      bundle(1, { signer: 'STRANGER', digest: manifestDigest }),
+      bundle(2, { throw: 'BAD_SIGNATURE' }),
+      bundle(3, { signer: 'COSIGN', digest: otherDigest }),
+      bundle(4, {}, { blob: Buffer.alloc(0), defect: { code: 'MALFORMED_SIGNATURE', message: 'bundle referrer: expected exactly 1 layer (the bundle), got 2' } }),
+    ]);
+    assert.equal(v.allowed, false);
+    assert.deepEqual(
+      v.requirements[0]?.signatures.map((s) => [s.status, s.code]),
+      [
+        ['rejected', 'KEY_NOT_TRUSTED'],
+        ['rejected', 'BAD_SIGNATURE'],
+        ['rejected', 'DIGEST_MISMATCH'],
+        ['rejected', 'MALFORMED_SIGNATURE'],
+      ],
+    );
+    assert.equal(v.requirements[0]?.signatures[0]?.signer, 'key STRANGER');
+    assert.match(v.requirements[0]?.signatures[2]?.message ?? '', new RegExp(`about ${otherDigest}, not this image's ${manifestDigest}`));
+    assert.equal(v.requirements[0]?.code, 'DIGEST_MISMATCH');
+  });
+
+  it('the implicit --key policy: attestation bundles and GPG keys do not count; .sig signatures still do', async () => {
+    const provenance = bundle(1, { signer: 'COSIGN', digest: manifestDigest }, { annotations: { 'dev.sigstore.bundle.predicateType': 'https://slsa.dev/provenance/v1' } });
+    const v = await evaluateImplicit([provenance]);
+    assert.equal(onlySignature(v).status, 'not-applicable');
+    assert.match(onlySignature(v).message, /attestation/);
+    assert.equal(v.requirements[0]?.code, 'NO_SIGNATURES');
+    const gpg = await evaluateImplicit([bundle(1, { signer: 'COSIGN', digest: manifestDigest })], [vendor]);
+    assert.equal(onlySignature(gpg).status, 'not-applicable');
+    const both = await evaluateImplicit([cosignSig(1), bundle(2, { signer: 'STRANGER', digest: manifestDigest })]);
+    assert.equal(both.allowed, true);
+  });
+
+  it('UNSUPPORTED_FORMAT when the trust material cannot verify bundles', async () => {
+    const v = await evaluatePolicy({
+      policy: policy([cosign]),
+      policySource: '--key cosign.pub',
+      image: image(imageRef),
+      signatures: [bundle(1, { signer: 'COSIGN', digest: manifestDigest })],
+      trust: fakeTrust({ sigstore: true }),
+      verifyBundles: true,
+    });
+    assert.equal(onlySignature(v).code, 'UNSUPPORTED_FORMAT');
+  });
+});

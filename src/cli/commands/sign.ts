@@ -1,4 +1,7 @@
-/** `sign IMAGE --key FILE`: an OpenPGP key makes a simple signature, a cosign key a cosign signature. */
+/**
+ * `sign IMAGE --key FILE`: an OpenPGP key makes a simple signature, a cosign key a cosign signature (`.sig` tag) or,
+ * with `--format bundle`, a sigstore bundle attached as an OCI referrer.
+ */
 import { readFile } from 'node:fs/promises';
 import { CoreInputError, limits } from '../../core/index.js';
 import { signImage, type SignRequest } from '../../sign/index.js';
@@ -37,16 +40,21 @@ export async function runSign(image: string, opts: Record<string, unknown>, glob
   const passphraseFile = typeof opts['passphraseFile'] === 'string' ? opts['passphraseFile'] : undefined;
 
   let request: SignRequest;
-  if (format === 'cosign') {
+  if (format === 'cosign' || format === 'bundle') {
     if (!isCosignKey) throw new KeyError('INVALID_KEY', `${keyPath} is not a cosign private key (ENCRYPTED SIGSTORE PRIVATE KEY)`);
+    if (format === 'bundle') {
+      if (Object.keys(annotations).length > 0) throw new CoreInputError('INVALID_ARGUMENT', '-a annotations belong to cosign .sig signatures; a bundle signs only the digest');
+      if (opts['identity'] !== undefined) throw new CoreInputError('INVALID_ARGUMENT', '--identity has no place in a bundle: its statement names only the manifest digest');
+    }
     let password = passphraseFile !== undefined ? await readFirstLine(passphraseFile, '--passphrase-file') : process.env['COSIGN_PASSWORD'];
     if (password === undefined) {
       if (process.stdin.isTTY !== true) throw new KeyError('PASSWORD_REQUIRED', `${keyPath} is encrypted: set COSIGN_PASSWORD, give --passphrase-file, or run on a terminal`);
       password = await readSecret(`Enter password for private key ${keyPath}: `);
     }
-    request = { format: 'cosign', key: await decryptCosignPrivateKey(key.toString('utf8'), password), annotations };
+    const privateKey = await decryptCosignPrivateKey(key.toString('utf8'), password);
+    request = format === 'bundle' ? { format: 'bundle', key: privateKey } : { format: 'cosign', key: privateKey, annotations };
   } else {
-    if (isCosignKey) throw new KeyError('INVALID_KEY', `${keyPath} is a cosign key; use --format cosign (the default for such keys)`);
+    if (isCosignKey) throw new KeyError('INVALID_KEY', `${keyPath} is a cosign key; use --format cosign (the default for such keys) or --format bundle`);
     if (Object.keys(annotations).length > 0) throw new CoreInputError('INVALID_ARGUMENT', '-a annotations belong to cosign signatures; simple signatures have no place for them');
     const passphrase = passphraseFile === undefined ? undefined : await readFirstLine(passphraseFile, '--passphrase-file');
     request = { format: 'simple', signer: { kind: 'key', secretKey: key, ...(passphrase === undefined ? {} : { passphrase }) }, creator: `signet ${version}` };
@@ -55,10 +63,11 @@ export async function runSign(image: string, opts: Record<string, unknown>, glob
   const staging = await lookasideStagingFor(ref, globals);
   if (staging !== undefined) context = { ...context, lookasideStaging: staging };
   const result = await signImage(ref, request, { context, ...(typeof opts['identity'] === 'string' ? { identity: opts['identity'] } : {}) });
+  const as = result.identity === undefined ? '' : ` as ${result.identity}`;
   process.stdout.write(
     globals.output === 'json'
-      ? JSON.stringify({ image, format, manifestDigest: result.manifestDigest, identity: result.identity, storedAt: result.storedAt }) + '\n'
-      : `Signed ${result.manifestDigest} as ${result.identity} (${format}); stored in ${result.storedAt}\n`,
+      ? JSON.stringify({ image, format, manifestDigest: result.manifestDigest, ...(result.identity === undefined ? {} : { identity: result.identity }), storedAt: result.storedAt }) + '\n'
+      : `Signed ${result.manifestDigest}${as} (${format}); stored in ${result.storedAt}\n`,
   );
   return 0;
 }

@@ -9,7 +9,8 @@ import type { GlobalOptions } from '../options.js';
 
 /**
  * `--key PUB…`: an implicit policy that trusts exactly these keys for every image. PEM public keys are cosign
- * keys (sigstoreSigned, identity matchRepository as cosign signs repositories); anything else is a GPG keyring.
+ * keys (sigstoreSigned, identity matchRepository as cosign signs repositories), which also verify sigstore bundles
+ * attached as OCI referrers (cosign v3's default format); anything else is a GPG keyring.
  */
 async function implicitPolicy(keys: readonly string[]): Promise<NonNullable<VerifyOptions['policy']>> {
   const kinds = await Promise.all(
@@ -33,7 +34,7 @@ async function implicitPolicy(keys: readonly string[]): Promise<NonNullable<Veri
       ? { type: 'sigstoreSigned', keyPaths: keys, signedIdentity: { type: 'matchRepository' } }
       : { type: 'signedBy', keyType: 'GPGKeys', keyPaths: keys };
   const source = `--key ${keys.join(' --key ')}`;
-  return { policy: parsePolicy(JSON.stringify({ default: [requirement] }), source), source };
+  return { policy: parsePolicy(JSON.stringify({ default: [requirement] }), source), source, ...(kinds[0] === 'cosign' ? { verifyBundles: true } : {}) };
 }
 
 function print(verdict: Verdict, globals: GlobalOptions): number {

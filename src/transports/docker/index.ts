@@ -16,6 +16,8 @@ export type {
   PutBlobOptions,
   ListTagsOptions,
 } from './client.js';
+export { listReferrers, attachReferrer, referrersTagFor } from './referrers.js';
+export type { ReferrersList, ReferrersSource, ReferrerToAttach } from './referrers.js';
 export { RegistryError, AuthFileError, OCI_ERROR_CODES, isOciErrorCode, isNotFoundError } from './errors.js';
 export type { RegistryErrorCode, OciErrorCode, AuthFileErrorCode, RegistryErrorDetails } from './errors.js';
 export { findCredentials, authFileLocations, authKeyLookupOrder, normalizeAuthFileKey } from './auth-file.js';

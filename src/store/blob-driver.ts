@@ -1,0 +1,335 @@
+/**
+ * Blob storage: content-addressed, immutable blobs and the upload files they grow from.
+ *
+ * `BlobDriver` is the small interface the registry uses; `FsBlobDriver` keeps blobs on the local file system
+ * (see paths.ts for the layout). Upload bytes are appended at an offset the caller states; a failed append
+ * is rolled back to where it started, so an upload is always a prefix the client sent in full. A blob becomes
+ * visible only through `commitUpload`, which checks the digest of the complete upload, flushes it to disk and
+ * renames it into place.
+ */
+import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { constants as fsConstants, createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { digestAlgorithm, isDigest, type Digest } from '../core/index.js';
+import { StoreError } from './errors.js';
+import { isUploadId, storePaths, type StorePaths } from './paths.js';
+
+export interface ByteRange {
+  /** First byte, inclusive. */
+  readonly start: number;
+  /** Last byte, inclusive. */
+  readonly end: number;
+}
+
+export interface AppendOptions {
+  /** Refuse (and roll back) an append that would make the upload larger than this. */
+  readonly maxTotalBytes?: number;
+  /** The body must be exactly this long (a `Content-Length` the client sent). */
+  readonly expectedBytes?: number;
+}
+
+export interface BlobDriver {
+  /** The size of a committed blob, or undefined when there is none. */
+  statBlob(digest: Digest): Promise<number | undefined>;
+  /** A stream of a committed blob (or of `range` of it). Throws `BLOB_UNKNOWN`. */
+  readBlob(digest: Digest, range?: ByteRange): Promise<Readable>;
+  /** Start an upload; returns its id. */
+  createUpload(): Promise<string>;
+  /** The bytes received so far, or undefined for an unknown upload. */
+  uploadSize(id: string): Promise<number | undefined>;
+  /**
+   * Append `body` at offset `at`, which must equal the upload's current size (`UPLOAD_RANGE_INVALID` otherwise).
+   * Returns the new size. If `body` fails or breaks a limit, the upload is cut back to `at`.
+   */
+  appendUpload(id: string, at: number, body: AsyncIterable<Uint8Array>, options?: AppendOptions): Promise<number>;
+  /**
+   * Check that the upload's content has digest `expected` (`DIGEST_INVALID` otherwise; the upload stays so a
+   * client may continue), flush it, and move it into place as that blob. Returns the blob's size.
+   */
+  commitUpload(id: string, expected: Digest): Promise<number>;
+  removeUpload(id: string): Promise<void>;
+  removeBlob(digest: Digest): Promise<void>;
+  /** Every committed blob. */
+  listBlobs(): AsyncIterable<Digest>;
+  /** Every upload with the time it last changed. */
+  listUploads(): AsyncIterable<{ id: string; modified: Date }>;
+}
+
+/** Flush to disk every this many bytes while an upload arrives, so the flush at commit has little to do. */
+const syncEveryBytes = 32 * 1024 * 1024;
+/** Gather at least this much before a write. */
+const writeBatchBytes = 1024 * 1024;
+/** Read size when re-hashing an upload or streaming a blob. */
+const readChunkBytes = 1024 * 1024;
+
+interface HashState {
+  hash: Hash;
+  offset: number;
+}
+
+function isErrno(err: unknown, ...codes: string[]): boolean {
+  return typeof err === 'object' && err !== null && codes.includes((err as { code?: string }).code ?? '');
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, fsConstants.O_RDONLY);
+    await handle.sync();
+  } catch (err) {
+    if (!isErrno(err, 'EISDIR', 'EPERM', 'EACCES', 'EINVAL', 'ENOTSUP', 'EBADF')) throw err;
+  } finally {
+    await handle?.close();
+  }
+}
+
+export class FsBlobDriver implements BlobDriver {
+  readonly paths: StorePaths;
+  /** Running sha256 of uploads appended through this process, so a commit need not read the file again. */
+  readonly #hashes = new Map<string, HashState>();
+  /** One append or commit at a time per upload. */
+  readonly #locks = new Map<string, Promise<unknown>>();
+
+  constructor(root: string) {
+    this.paths = storePaths(root);
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.paths.blobsDir, { recursive: true });
+    await mkdir(this.paths.uploadsDir, { recursive: true });
+  }
+
+  async statBlob(digest: Digest): Promise<number | undefined> {
+    try {
+      return (await stat(this.paths.blob(digest))).size;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT', 'ENOTDIR')) return undefined;
+      throw err;
+    }
+  }
+
+  async readBlob(digest: Digest, range?: ByteRange): Promise<Readable> {
+    const path = this.paths.blob(digest);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (err) {
+      if (isErrno(err, 'ENOENT', 'ENOTDIR')) throw new StoreError('BLOB_UNKNOWN', `blob ${digest} is not in the store`);
+      throw err;
+    }
+    return createReadStream('', {
+      fd: handle,
+      highWaterMark: readChunkBytes,
+      ...(range === undefined ? {} : { start: range.start, end: range.end }),
+    });
+  }
+
+  async createUpload(): Promise<string> {
+    const id = randomUUID();
+    const handle = await open(this.paths.upload(id), 'wx', 0o600);
+    await handle.close();
+    this.#hashes.set(id, { hash: createHash('sha256'), offset: 0 });
+    return id;
+  }
+
+  async uploadSize(id: string): Promise<number | undefined> {
+    if (!isUploadId(id)) return undefined;
+    try {
+      return (await stat(this.paths.upload(id))).size;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw err;
+    }
+  }
+
+  #locked<T>(id: string, f: () => Promise<T>): Promise<T> {
+    const before = this.#locks.get(id) ?? Promise.resolve();
+    const run = before.then(f, f);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#locks.set(id, settled);
+    void settled.then(() => {
+      if (this.#locks.get(id) === settled) this.#locks.delete(id);
+    });
+    return run;
+  }
+
+  appendUpload(id: string, at: number, body: AsyncIterable<Uint8Array>, options: AppendOptions = {}): Promise<number> {
+    return this.#locked(id, () => this.#append(id, at, body, options));
+  }
+
+  async #append(id: string, at: number, body: AsyncIterable<Uint8Array>, options: AppendOptions): Promise<number> {
+    if (!isUploadId(id)) throw new StoreError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown`);
+    let handle: FileHandle;
+    try {
+      handle = await open(this.paths.upload(id), 'r+');
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) throw new StoreError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown`);
+      throw err;
+    }
+    try {
+      const size = (await handle.stat()).size;
+      if (size !== at) {
+        throw new StoreError('UPLOAD_RANGE_INVALID', `the upload holds ${size} bytes, but this chunk starts at byte ${at}`);
+      }
+      const known = this.#hashes.get(id);
+      const state = known !== undefined && known.offset === at ? { hash: known.hash.copy(), offset: at } : undefined;
+      let position = at;
+      let sinceSync = 0;
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      const flush = async (): Promise<void> => {
+        let buffers = pending;
+        let left = pendingBytes;
+        pending = [];
+        pendingBytes = 0;
+        while (left > 0) {
+          const { bytesWritten } = await handle.writev(buffers, position);
+          position += bytesWritten;
+          left -= bytesWritten;
+          sinceSync += bytesWritten;
+          if (left > 0) buffers = remainderAfter(buffers, bytesWritten);
+        }
+        if (sinceSync >= syncEveryBytes) {
+          sinceSync = 0;
+          await handle.datasync();
+        }
+      };
+      try {
+        for await (const chunk of body) {
+          const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+          const received = position - at + pendingBytes + buf.length;
+          if (options.maxTotalBytes !== undefined && at + received > options.maxTotalBytes) {
+            throw new StoreError('SIZE_INVALID', `the upload would exceed ${options.maxTotalBytes} bytes`);
+          }
+          if (options.expectedBytes !== undefined && received > options.expectedBytes) {
+            throw new StoreError('SIZE_INVALID', `the body is longer than the ${options.expectedBytes} bytes announced`);
+          }
+          state?.hash.update(buf);
+          pending.push(buf);
+          pendingBytes += buf.length;
+          if (pendingBytes >= writeBatchBytes) await flush();
+        }
+        await flush();
+        if (options.expectedBytes !== undefined && position - at !== options.expectedBytes) {
+          throw new StoreError('SIZE_INVALID', `the body has ${position - at} bytes, not the ${options.expectedBytes} announced`);
+        }
+      } catch (err) {
+        // Back to the last complete state: the client can ask where the upload stands and send the rest again.
+        await handle.truncate(at).catch(() => undefined);
+        if (known !== undefined && known.offset !== at) this.#hashes.delete(id);
+        if (err instanceof StoreError) throw err;
+        throw new StoreError('UPLOAD_ABORTED', `the upload body broke off after ${position - at} bytes`, { cause: err });
+      }
+      if (state !== undefined) {
+        state.offset = position;
+        this.#hashes.set(id, state);
+      } else {
+        this.#hashes.delete(id);
+      }
+      return position;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  commitUpload(id: string, expected: Digest): Promise<number> {
+    return this.#locked(id, () => this.#commit(id, expected));
+  }
+
+  async #commit(id: string, expected: Digest): Promise<number> {
+    if (!isUploadId(id)) throw new StoreError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown`);
+    const path = this.paths.upload(id);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r+');
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) throw new StoreError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown`);
+      throw err;
+    }
+    let size: number;
+    try {
+      size = (await handle.stat()).size;
+      const known = this.#hashes.get(id);
+      let actual: string;
+      if (known !== undefined && known.offset === size && digestAlgorithm(expected) === 'sha256') {
+        actual = `sha256:${known.hash.copy().digest('hex')}`;
+      } else {
+        const hash = createHash(digestAlgorithm(expected));
+        for await (const chunk of handle.createReadStream({ autoClose: false, start: 0, highWaterMark: readChunkBytes })) hash.update(chunk as Buffer);
+        actual = `${digestAlgorithm(expected)}:${hash.digest('hex')}`;
+      }
+      if (actual !== expected) {
+        throw new StoreError('DIGEST_INVALID', `the uploaded content has digest ${actual}, not ${expected}`);
+      }
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    const target = this.paths.blob(expected);
+    await mkdir(dirname(target), { recursive: true });
+    await rename(path, target);
+    await fsyncDir(dirname(target));
+    this.#hashes.delete(id);
+    return size;
+  }
+
+  async removeUpload(id: string): Promise<void> {
+    if (!isUploadId(id)) return;
+    this.#hashes.delete(id);
+    await rm(this.paths.upload(id), { force: true });
+  }
+
+  async removeBlob(digest: Digest): Promise<void> {
+    await rm(this.paths.blob(digest), { force: true });
+  }
+
+  async *listBlobs(): AsyncIterable<Digest> {
+    for (const alg of await readdirOrEmpty(this.paths.blobsDir)) {
+      for (const prefix of await readdirOrEmpty(`${this.paths.blobsDir}/${alg}`)) {
+        for (const name of await readdirOrEmpty(`${this.paths.blobsDir}/${alg}/${prefix}`)) {
+          const digest = `${alg}:${name}`;
+          if (isDigest(digest)) yield digest as Digest;
+        }
+      }
+    }
+  }
+
+  async *listUploads(): AsyncIterable<{ id: string; modified: Date }> {
+    for (const id of await readdirOrEmpty(this.paths.uploadsDir)) {
+      if (!isUploadId(id)) continue;
+      try {
+        yield { id, modified: (await stat(this.paths.upload(id))).mtime };
+      } catch (err) {
+        if (!isErrno(err, 'ENOENT')) throw err;
+      }
+    }
+  }
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return [];
+    throw err;
+  }
+}
+
+function remainderAfter(buffers: Buffer[], written: number): Buffer[] {
+  const out: Buffer[] = [];
+  let skip = written;
+  for (const b of buffers) {
+    if (skip >= b.length) {
+      skip -= b.length;
+      continue;
+    }
+    out.push(skip > 0 ? b.subarray(skip) : b);
+    skip = 0;
+  }
+  return out;
+}
