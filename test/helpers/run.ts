@@ -30,6 +30,8 @@ export function run(command: string, args: readonly string[], options: { env?: N
         stderr: Buffer.concat(err).toString('utf8'),
       });
     });
+    // A program that exits without reading its input must not fail the caller with EPIPE.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 }
