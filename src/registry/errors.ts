@@ -2,7 +2,7 @@
  * The registry's wire errors: one table from the distribution spec's codes (and the signature extension's) to
  * HTTP statuses, one error class, one place that writes them (`errorBody`).
  */
-import { CodedError } from '../core/index.js';
+import { CodedError, describeError, parseJsonTree, toPlainValue } from '../core/index.js';
 
 export const wireErrors = {
   BLOB_UNKNOWN: 404,
@@ -52,4 +52,16 @@ export function errorBody(err: RegistryHttpError): string {
   const entry: Record<string, unknown> = { code: err.code, message: err.message };
   if (err.detail !== undefined) entry['detail'] = err.detail;
   return JSON.stringify({ errors: [entry] });
+}
+
+/**
+ * A request body that must be JSON, read strictly: invalid UTF-8 and repeated keys are refused (with `code`),
+ * as the security formats it carries are elsewhere.
+ */
+export function parseJsonBody(body: Uint8Array, code: 'SIGNATURE_INVALID' | 'INVALID_REQUEST', what: string): unknown {
+  try {
+    return toPlainValue(parseJsonTree(body, { duplicateKeys: 'reject', invalidUtf8: 'reject' }), { nullPrototype: true });
+  } catch (err) {
+    throw new RegistryHttpError(code, `${what} is not acceptable JSON: ${describeError(err)}`, { cause: err });
+  }
 }

@@ -10,7 +10,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { CoreInputError, describeError, digestHex, limits, readAllCapped, type Digest } from '../core/index.js';
 import { hashPassword, isAdminEverywhere, parseRepositoryPattern, parseRole, type RoleGrant, type TokenAccess } from './auth/index.js';
 import type { AccessControl, Principal } from './access.js';
-import { errorBody, RegistryHttpError } from './errors.js';
+import { errorBody, parseJsonBody, RegistryHttpError } from './errors.js';
 import { checkDigest, checkRepositoryName } from './names.js';
 import type { RegistryService } from './service.js';
 
@@ -71,17 +71,17 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (len !== undefined && len !== '0');
 }
 
-async function readBody(req: IncomingMessage, cap: number, what: string): Promise<Buffer> {
+async function readBody(req: IncomingMessage, cap: number, what: string, code: 'MANIFEST_INVALID' | 'SIGNATURE_INVALID' | 'INVALID_REQUEST'): Promise<Buffer> {
   const len = contentLength(req);
   if (len !== undefined && len > cap) {
-    throw new RegistryHttpError('MANIFEST_INVALID', `${what} is ${len} bytes; the limit is ${cap}`, { status: 413 });
+    throw new RegistryHttpError(code, `${what} is ${len} bytes; the limit is ${cap}`, { status: 413 });
   }
   try {
     // Not `req` itself: readAllCapped would destroy it, and the client would see a reset instead of the 413.
     return await readAllCapped(req.iterator({ destroyOnReturn: false }), cap, what);
   } catch (err) {
     if (err instanceof CoreInputError && err.code === 'TOO_LARGE') {
-      throw new RegistryHttpError('MANIFEST_INVALID', `${what} is larger than the limit of ${cap} bytes`, { status: 413 });
+      throw new RegistryHttpError(code, `${what} is larger than the limit of ${cap} bytes`, { status: 413 });
     }
     throw err;
   }
@@ -243,7 +243,7 @@ class Handlers {
       }
       case 'PUT': {
         await this.#require(ctx, repoScope(name, 'pull', 'push'));
-        const body = await readBody(ctx.req, limits.manifestBytes, 'the manifest');
+        const body = await readBody(ctx.req, limits.manifestBytes, 'the manifest', 'MANIFEST_INVALID');
         const result = await this.#service.putManifest(name, reference, body, ctx.req.headers['content-type']);
         send(ctx, 201, {
           Location: `/v2/${name}/manifests/${result.digest}`,
@@ -400,7 +400,7 @@ class Handlers {
       }
       case 'PUT': {
         await this.#access.requireSign(ctx.req, ctx.secure, name);
-        const body = await readBody(ctx.req, limits.signatureBytes * 2, 'the signature');
+        const body = await readBody(ctx.req, limits.signatureBytes * 2, 'the signature', 'SIGNATURE_INVALID');
         await this.#service.putExtensionSignature(name, digest, body);
         send(ctx, 201, {});
         return;
@@ -446,7 +446,7 @@ class Handlers {
         return;
       }
       case 'PUT': {
-        const body = parseUserBody(await readBody(ctx.req, limits.smallJsonBytes, 'the request'));
+        const body = parseUserBody(await readBody(ctx.req, limits.smallJsonBytes, 'the request', 'INVALID_REQUEST'));
         const existing = await meta.findUser(name);
         if (existing === undefined && body.password === undefined) throw new RegistryHttpError('INVALID_REQUEST', `a new user needs a password`);
         const passwordHash = body.password === undefined ? (existing as { passwordHash: string }).passwordHash : await hashPassword(body.password);
@@ -471,14 +471,7 @@ class Handlers {
   async userRoles(ctx: Ctx, name: string): Promise<void> {
     if (ctx.method !== 'POST') unsupportedMethod(ctx);
     await requireAdmin(this.#access, ctx);
-    const body = await readBody(ctx.req, limits.smallJsonBytes, 'the request');
-    let doc: unknown;
-    try {
-      doc = JSON.parse(body.toString('utf8'));
-    } catch (err) {
-      throw new RegistryHttpError('INVALID_REQUEST', `the body is not JSON: ${describeError(err)}`);
-    }
-    const grant = parseGrant(doc, 'the grant');
+    const grant = parseGrant(parseJsonBody(await readBody(ctx.req, limits.smallJsonBytes, 'the request', 'INVALID_REQUEST'), 'INVALID_REQUEST', 'the request'), 'the grant');
     const meta = this.#service.meta;
     const user = await meta.findUser(name);
     if (user === undefined) throw new RegistryHttpError('NOT_FOUND', `no user ${name}`);
@@ -508,12 +501,7 @@ async function requireAdmin(access: AccessControl, ctx: Ctx): Promise<void> {
 }
 
 function parseUserBody(body: Buffer): { password?: string; roles?: RoleGrant[] } {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    throw new RegistryHttpError('INVALID_REQUEST', `the body is not JSON: ${describeError(err)}`);
-  }
+  const doc = parseJsonBody(body, 'INVALID_REQUEST', 'the request');
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new RegistryHttpError('INVALID_REQUEST', 'the body must be a JSON object');
   const o = doc as Record<string, unknown>;
   for (const key of Object.keys(o)) if (key !== 'password' && key !== 'roles') throw new RegistryHttpError('INVALID_REQUEST', `unknown key ${JSON.stringify(key)}`);

@@ -8,7 +8,7 @@ import { describeError, digestHex, limits, type Digest } from '../core/index.js'
 import { manifestDigest, parseManifest, effectiveManifestMediaType, MediaTypes, type Manifest } from '../manifest/index.js';
 import { parseSignatureBlob, parseSimpleSigningPayload, readOpenPgpSignedMessage } from '../signature/index.js';
 import { StoreError, type ByteRange, type FsBlobDriver, type Metadata, type ManifestRecord } from '../store/index.js';
-import { RegistryHttpError } from './errors.js';
+import { parseJsonBody, RegistryHttpError } from './errors.js';
 import { parseManifestReference, type ManifestReference } from './names.js';
 
 export interface OpenedBlob {
@@ -295,13 +295,7 @@ export class RegistryService {
    * payload names `digest`, an existing manifest of the repository; nothing else is stored.
    */
   async putExtensionSignature(repository: string, digest: Digest, body: Buffer): Promise<void> {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(body.toString('utf8'));
-    } catch (err) {
-      throw new RegistryHttpError('SIGNATURE_INVALID', `the body is not JSON: ${describeError(err)}`);
-    }
-    const entry = parseExtensionEntry(doc, digest);
+    const entry = parseExtensionEntry(parseJsonBody(body, 'SIGNATURE_INVALID', 'the body'), digest);
     await this.#requireManifest(repository, digest);
     let signer: string;
     try {

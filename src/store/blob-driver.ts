@@ -8,11 +8,12 @@
  * renames it into place.
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { constants as fsConstants, createReadStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { digestAlgorithm, isDigest, type Digest } from '../core/index.js';
+import { fsyncDir, isErrnoCode, remainderAfter } from '../transports/index.js';
 import { StoreError } from './errors.js';
 import { isUploadId, storePaths, type StorePaths } from './paths.js';
 
@@ -69,22 +70,6 @@ interface HashState {
   offset: number;
 }
 
-function isErrno(err: unknown, ...codes: string[]): boolean {
-  return typeof err === 'object' && err !== null && codes.includes((err as { code?: string }).code ?? '');
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(dir, fsConstants.O_RDONLY);
-    await handle.sync();
-  } catch (err) {
-    if (!isErrno(err, 'EISDIR', 'EPERM', 'EACCES', 'EINVAL', 'ENOTSUP', 'EBADF')) throw err;
-  } finally {
-    await handle?.close();
-  }
-}
-
 export class FsBlobDriver implements BlobDriver {
   readonly paths: StorePaths;
   /** Running sha256 of uploads appended through this process, so a commit need not read the file again. */
@@ -105,7 +90,7 @@ export class FsBlobDriver implements BlobDriver {
     try {
       return (await stat(this.paths.blob(digest))).size;
     } catch (err) {
-      if (isErrno(err, 'ENOENT', 'ENOTDIR')) return undefined;
+      if (isErrnoCode(err, 'ENOENT', 'ENOTDIR')) return undefined;
       throw err;
     }
   }
@@ -116,7 +101,7 @@ export class FsBlobDriver implements BlobDriver {
     try {
       handle = await open(path, 'r');
     } catch (err) {
-      if (isErrno(err, 'ENOENT', 'ENOTDIR')) throw new StoreError('BLOB_UNKNOWN', `blob ${digest} is not in the store`);
+      if (isErrnoCode(err, 'ENOENT', 'ENOTDIR')) throw new StoreError('BLOB_UNKNOWN', `blob ${digest} is not in the store`);
       throw err;
     }
     return createReadStream('', {
@@ -139,7 +124,7 @@ export class FsBlobDriver implements BlobDriver {
     try {
       return (await stat(this.paths.upload(id))).size;
     } catch (err) {
-      if (isErrno(err, 'ENOENT')) return undefined;
+      if (isErrnoCode(err, 'ENOENT')) return undefined;
       throw err;
     }
   }
@@ -168,7 +153,7 @@ export class FsBlobDriver implements BlobDriver {
     try {
       handle = await open(this.paths.upload(id), 'r+');
     } catch (err) {
-      if (isErrno(err, 'ENOENT')) throw new StoreError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown`);
+      if (isErrnoCode(err, 'ENOENT')) throw new StoreError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown`);
       throw err;
     }
     try {
@@ -248,7 +233,7 @@ export class FsBlobDriver implements BlobDriver {
     try {
       handle = await open(path, 'r+');
     } catch (err) {
-      if (isErrno(err, 'ENOENT')) throw new StoreError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown`);
+      if (isErrnoCode(err, 'ENOENT')) throw new StoreError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown`);
       throw err;
     }
     let size: number;
@@ -271,9 +256,11 @@ export class FsBlobDriver implements BlobDriver {
       await handle.close();
     }
     const target = this.paths.blob(expected);
-    await mkdir(dirname(target), { recursive: true });
+    const created = await mkdir(dirname(target), { recursive: true });
     await rename(path, target);
     await fsyncDir(dirname(target));
+    // A folder made just now is itself a new entry in its parent.
+    if (created !== undefined) await fsyncDir(dirname(created));
     this.#hashes.delete(id);
     return size;
   }
@@ -305,7 +292,7 @@ export class FsBlobDriver implements BlobDriver {
       try {
         yield { id, modified: (await stat(this.paths.upload(id))).mtime };
       } catch (err) {
-        if (!isErrno(err, 'ENOENT')) throw err;
+        if (!isErrnoCode(err, 'ENOENT')) throw err;
       }
     }
   }
@@ -315,21 +302,7 @@ async function readdirOrEmpty(dir: string): Promise<string[]> {
   try {
     return await readdir(dir);
   } catch (err) {
-    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return [];
+    if (isErrnoCode(err, 'ENOENT', 'ENOTDIR')) return [];
     throw err;
   }
-}
-
-function remainderAfter(buffers: Buffer[], written: number): Buffer[] {
-  const out: Buffer[] = [];
-  let skip = written;
-  for (const b of buffers) {
-    if (skip >= b.length) {
-      skip -= b.length;
-      continue;
-    }
-    out.push(skip > 0 ? b.subarray(skip) : b);
-    skip = 0;
-  }
-  return out;
 }

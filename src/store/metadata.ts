@@ -3,9 +3,9 @@
  * uploads, simple signatures, users and settings. Verbs: `find` (one or undefined), `list`, `save`, `remove`.
  * Every write that must be all-or-nothing (a manifest with its references and tag) is one transaction.
  */
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { DialectName } from './migrations.js';
-import type { MetadataSchema } from './schema.types.js';
+import type { ManifestsTable, MetadataSchema } from './schema.types.js';
 
 type Db = Kysely<MetadataSchema> | Transaction<MetadataSchema>;
 
@@ -63,6 +63,20 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 
 function toBuffer(value: Buffer | Uint8Array): Buffer {
   return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
+/** A manifest row as a record (content aside). Annotations were validated when the manifest was pushed. */
+function manifestEntry(row: Omit<Selectable<ManifestsTable>, 'content'>): Omit<ManifestRecord, 'content'> {
+  return {
+    repository: row.repository,
+    digest: row.digest,
+    mediaType: row.media_type,
+    artifactType: row.artifact_type,
+    subject: row.subject,
+    size: Number(row.size),
+    annotations: row.annotations === null ? null : (JSON.parse(row.annotations) as Record<string, string>),
+    createdAt: new Date(Number(row.created_at)),
+  };
 }
 
 export class Metadata {
@@ -212,18 +226,7 @@ export class Metadata {
 
   async findManifest(repository: string, digest: string): Promise<ManifestRecord | undefined> {
     const row = await this.db.selectFrom('manifests').selectAll().where('repository', '=', repository).where('digest', '=', digest).executeTakeFirst();
-    if (row === undefined) return undefined;
-    return {
-      repository: row.repository,
-      digest: row.digest,
-      mediaType: row.media_type,
-      artifactType: row.artifact_type,
-      subject: row.subject,
-      size: Number(row.size),
-      content: toBuffer(row.content),
-      annotations: row.annotations === null ? null : (JSON.parse(row.annotations) as Record<string, string>),
-      createdAt: new Date(Number(row.created_at)),
-    };
+    return row === undefined ? undefined : { ...manifestEntry(row), content: toBuffer(row.content) };
   }
 
   /** Manifests in `repository` whose `subject` is `digest` (without their content). */
@@ -236,16 +239,7 @@ export class Metadata {
       .orderBy('created_at')
       .orderBy('digest')
       .execute();
-    return rows.map((row) => ({
-      repository: row.repository,
-      digest: row.digest,
-      mediaType: row.media_type,
-      artifactType: row.artifact_type,
-      subject: row.subject,
-      size: Number(row.size),
-      annotations: row.annotations === null ? null : (JSON.parse(row.annotations) as Record<string, string>),
-      createdAt: new Date(Number(row.created_at)),
-    }));
+    return rows.map(manifestEntry);
   }
 
   /**

@@ -140,8 +140,8 @@ class FileSink extends Writable {
   }
 }
 
-/** The buffers that remain after the first `written` bytes of `buffers`. */
-function remainderAfter(buffers: Buffer[], written: number): Buffer[] {
+/** The buffers that remain after the first `written` bytes of `buffers` (for a partial `writev`). */
+export function remainderAfter(buffers: Buffer[], written: number): Buffer[] {
   const out: Buffer[] = [];
   let skip = written;
   for (const b of buffers) {

@@ -46,6 +46,19 @@ export interface RunningRegistry {
 }
 
 /** Whether `startDockerRegistry` can run (false: the caller skips with `missingPeerMessage('docker-registry')`; throws under CI). */
+/** A port that was free a moment ago on 127.0.0.1 (a server started on it may still lose a race; callers retry). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
 export function dockerRegistryAvailable(): boolean {
   return peerAvailable('docker-registry');
 }
@@ -233,19 +246,6 @@ function configYaml(o: {
 }
 
 class PortTakenError extends Error {}
-
-/** A port that was free a moment ago (the registry may still lose a race for it; the caller retries). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function launch(exe: string, configPath: string, port: number): Promise<ChildProcess> {
   const child = spawn(exe, ['serve', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { makeImage, writeDirImage } from '../fixtures/images.js';
 import { peerAvailable } from '../helpers/peers.js';
 import { signet, skopeo } from '../helpers/run.js';
-import { startSignetRegistry, type TestRegistry } from '../helpers/signet-registry.js';
+import { basicAuth, startSignetRegistry, type TestRegistry } from '../helpers/signet-registry.js';
 
 const ready = peerAvailable('skopeo');
 let work: string;
@@ -62,6 +62,15 @@ describe('signet registry user', { skip: !ready }, () => {
     const notAdmin = await signet(['registry', 'user', 'list', '--url', registry.url, '--creds', 'ci:ci-secret']);
     assert.equal(notAdmin.code, 2);
     assert.match(notAdmin.stderr, /DENIED/);
+
+    // The API reads its bodies strictly: a repeated key (a lenient reader keeps the later, wider roles) is refused.
+    const sneaky = await fetch(`${registry.url}/api/v1/users/ci`, {
+      method: 'PUT',
+      headers: { Authorization: basicAuth(registry.user, registry.password), 'Content-Type': 'application/json' },
+      body: '{"roles":[],"roles":[{"repository":"*","role":"admin"}]}',
+    });
+    assert.equal(sneaky.status, 400);
+    assert.equal(((await sneaky.json()) as { errors: { code: string }[] }).errors[0]?.code, 'INVALID_REQUEST');
 
     const remove = await signet(['registry', 'user', 'remove', 'ci', ...admin]);
     assert.equal(remove.code, 0, remove.stderr);

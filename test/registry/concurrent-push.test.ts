@@ -3,10 +3,10 @@
  * same moment — and afterwards every image is pullable and digest-correct, and each blob is stored once.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { digestOf } from '../../src/core/index.js';
 import { makeImage, pseudoRandomBytes, type FixtureBlob } from '../fixtures/images.js';
 import { basicAuth, startSignetRegistry, type TestRegistry } from '../helpers/signet-registry.js';
 
@@ -22,9 +22,7 @@ after(async () => {
   await registry.stop();
 });
 
-function sha256(bytes: Buffer): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
+const sha256 = (bytes: Buffer): string => digestOf(bytes);
 
 async function pushBlob(repo: string, blob: FixtureBlob, chunked: boolean): Promise<void> {
   const head = await fetch(`${registry.url}/v2/${repo}/blobs/${blob.digest}`, { method: 'HEAD', headers: { Authorization: auth } });

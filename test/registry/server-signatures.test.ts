@@ -143,6 +143,8 @@ describe('registry: signatures', () => {
       ['a name with a path in its id', async () => entry(digest, valid, { name: `${digest}@../../x` }), 400, 'SIGNATURE_INVALID'],
       ['an array', async () => [entry(digest, valid)], 400, 'SIGNATURE_INVALID'],
       ['malformed JSON', async () => '{"schemaVersion": 2,', 400, 'SIGNATURE_INVALID'],
+      // A lenient reader would keep the later, valid content; a repeated key is refused instead.
+      ['a repeated key', async () => JSON.stringify(entry(digest, valid)).replace('{', '{"content":"AAAA",'), 400, 'SIGNATURE_INVALID'],
     ];
     for (const [what, body, status, code] of cases) {
       it(what, async () => {

@@ -1,5 +1,7 @@
 /** `registry user list|add|remove|grant`: administration of a running registry through its /api/v1/ API. */
-import { CoreInputError } from '../../core/index.js';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { CoreInputError, limits, readAllCapped } from '../../core/index.js';
 import type { GlobalOptions } from '../options.js';
 import { readFirstLine } from '../inputs.js';
 
@@ -20,7 +22,7 @@ async function call(options: AdminOptions, method: string, path: string, body?: 
   } catch (err) {
     throw new CoreInputError('INVALID_ARGUMENT', `cannot reach the registry at ${base}: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`);
   }
-  const text = await res.text();
+  const text = res.body === null ? '' : (await readAllCapped(Readable.fromWeb(res.body as WebReadableStream), limits.smallJsonBytes, 'the registry\'s answer')).toString('utf8');
   if (!res.ok) {
     let message = text;
     try {
