@@ -8,112 +8,20 @@
  * CLI's start-up (`signet --version` against `node -e 0`). Prints wall time, throughput and peak RSS for each
  * tool and the ratio Signet/skopeo (below 1.0 means Signet is faster or smaller).
  */
-import { spawn } from 'node:child_process';
-import { createHash, randomFillSync } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDockerRegistry } from '../test/helpers/docker-registry.js';
+import { flag, median, mib, printTable, timed, writeBigImage, writeTinyImage, type Measure } from './lib.js';
 
-const args = process.argv.slice(2);
-function flag(name: string, dflt: number): number {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-}
 const bigMiB = flag('big-mib', 1024);
 const tinyCount = flag('tiny', 200);
 const rounds = flag('rounds', 3);
 const signetBin = fileURLToPath(new URL('../dist/cli/signet.js', import.meta.url));
 
-interface Measure {
-  wallMs: number;
-  peakRssKiB: number;
-}
-
-/** Run a command under /usr/bin/time to learn its peak RSS. */
-function timed(cmd: string, cmdArgs: string[]): Promise<Measure> {
-  return new Promise((resolve, reject) => {
-    const start = process.hrtime.bigint();
-    const child = spawn('/usr/bin/time', ['-f', '%M', cmd, ...cmdArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
-      const lines = err.trim().split('\n');
-      const rss = Number(lines.at(-1));
-      if (code !== 0) {
-        reject(new Error(`${cmd} ${cmdArgs.join(' ')} exited ${code}: ${err}`));
-        return;
-      }
-      resolve({ wallMs, peakRssKiB: Number.isFinite(rss) ? rss : 0 });
-    });
-  });
-}
-
 const signet = (a: string[]): Promise<Measure> => timed(process.execPath, [signetBin, ...a]);
 const skopeo = (a: string[]): Promise<Measure> => timed('skopeo', a);
-
-function sha256(b: Buffer): string {
-  return createHash('sha256').update(b).digest('hex');
-}
-
-/** A dir: image whose single layer is `bytes` bytes of random data, streamed to disk and hashed on the way. */
-async function writeBigImage(dir: string, bytes: number): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const hash = createHash('sha256');
-  const tmp = join(dir, 'layer.tmp');
-  const out = createWriteStream(tmp);
-  const chunk = Buffer.alloc(8 * 1024 * 1024);
-  for (let left = bytes; left > 0; left -= chunk.length) {
-    const part = left >= chunk.length ? chunk : chunk.subarray(0, left);
-    randomFillSync(part);
-    hash.update(part);
-    if (!out.write(part)) await new Promise<void>((r) => out.once('drain', () => r()));
-  }
-  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
-  const layerHex = hash.digest('hex');
-  const { rename } = await import('node:fs/promises');
-  await rename(tmp, join(dir, layerHex));
-  await writeConfigAndManifest(dir, [{ hex: layerHex, size: bytes }], 'big');
-}
-
-async function writeConfigAndManifest(dir: string, layers: { hex: string; size: number }[], seed: string): Promise<void> {
-  const config = Buffer.from(
-    JSON.stringify({
-      architecture: 'amd64',
-      os: 'linux',
-      created: '2026-01-01T00:00:00Z',
-      config: { Env: [`SEED=${seed}`] },
-      rootfs: { type: 'layers', diff_ids: layers.map((l) => `sha256:${l.hex}`) },
-    }),
-  );
-  const configHex = sha256(config);
-  await writeFile(join(dir, configHex), config);
-  const manifest = JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${configHex}`, size: config.length },
-    layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: `sha256:${l.hex}`, size: l.size })),
-  });
-  await writeFile(join(dir, 'manifest.json'), manifest);
-  await writeFile(join(dir, 'version'), 'Directory Transport Version: 1.1\n');
-}
-
-async function writeTinyImage(dir: string, i: number): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const layer = Buffer.from(`tiny layer ${i} ${'x'.repeat(i % 97)}`);
-  const hex = sha256(layer);
-  await writeFile(join(dir, hex), layer);
-  await writeConfigAndManifest(dir, [{ hex, size: layer.length }], `tiny-${i}`);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 interface Row {
   workload: string;
@@ -122,10 +30,6 @@ interface Row {
   bytes: number;
 }
 const rows: Row[] = [];
-
-function mib(kib: number): string {
-  return `${(kib / 1024).toFixed(1)} MiB`;
-}
 
 function report(): void {
   const lines = [
@@ -144,8 +48,7 @@ function report(): void {
       mib(r.skopeo.peakRssKiB),
     ]);
   }
-  const widths = lines[0]!.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)));
-  for (const l of lines) console.log(l.map((cell, c) => cell.padEnd(widths[c]!)).join('  '));
+  printTable(lines);
 }
 
 async function measurePair(workload: string, bytes: number, runSignet: (round: number) => Promise<Measure>, runSkopeo: (round: number) => Promise<Measure>): Promise<void> {
@@ -204,9 +107,8 @@ async function main(): Promise<void> {
     console.log(`start-up: node -e 0 ${node0.toFixed(1)} ms, signet --version ${ver.toFixed(1)} ms, ratio ${(ver / node0).toFixed(2)} (target ≤ 1.30)`);
 
     // One large layer.
-    const bigBytes = bigMiB * 1024 * 1024;
     const big = join(work, 'big');
-    await writeBigImage(big, bigBytes);
+    const bigBytes = await writeBigImage(big, bigMiB * 1024 * 1024);
     const bigRef = `docker://${registry.host}/bench/big:1`;
     await skopeo(['copy', '--insecure-policy', `--dest-${tls.slice(2)}`, `dir:${big}`, bigRef]);
     await measurePair(

@@ -5,7 +5,6 @@
  * Permission checks happen here, at the edge; every error is written by `sendError` from the wire table.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { CoreInputError, describeError, digestHex, limits, readAllCapped, type Digest } from '../core/index.js';
 import { hashPassword, isAdminEverywhere, parseRepositoryPattern, parseRole, type RoleGrant, type TokenAccess } from './auth/index.js';
@@ -275,9 +274,7 @@ class Handlers {
       }
       case 'GET': {
         await this.#require(ctx, repoScope(name, 'pull'));
-        const size = await this.#service.statBlob(name, digest);
-        const range = parseRange(ctx.req.headers.range, size);
-        const opened = await this.#service.openBlob(name, digest, range);
+        const { size, range, content } = await this.#service.openBlob(name, digest, (total) => parseRange(ctx.req.headers.range, total));
         const headers: Record<string, string | number> = {
           ...baseHeaders,
           'Docker-Content-Digest': digest,
@@ -288,7 +285,8 @@ class Handlers {
         };
         if (range !== undefined) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`;
         ctx.res.writeHead(range === undefined ? 200 : 206, headers);
-        await pipeline(opened.stream, ctx.res).catch(() => undefined);
+        // A client that goes away mid-body, or a stored file that comes up short, ends the connection.
+        await content.pipeTo(ctx.res).catch(() => undefined);
         return;
       }
       case 'DELETE': {

@@ -3,17 +3,19 @@
  * store and the metadata. Permission checks happen before these are called (at the HTTP edge); everything a
  * client sends is checked here — digests, sizes, manifests and the blobs they name, signatures.
  */
-import type { Readable } from 'node:stream';
 import { describeError, digestHex, limits, type Digest } from '../core/index.js';
 import { manifestDigest, parseManifest, effectiveManifestMediaType, MediaTypes, type Manifest } from '../manifest/index.js';
 import { parseSignatureBlob, parseSimpleSigningPayload, readOpenPgpSignedMessage } from '../signature/index.js';
-import { StoreError, type ByteRange, type FsBlobDriver, type Metadata, type ManifestRecord } from '../store/index.js';
+import { StoreError, type BlobContent, type ByteRange, type FsBlobDriver, type Metadata, type ManifestRecord } from '../store/index.js';
 import { parseJsonBody, RegistryHttpError } from './errors.js';
 import { parseManifestReference, type ManifestReference } from './names.js';
 
 export interface OpenedBlob {
+  /** The whole blob's size. */
   readonly size: number;
-  readonly stream: Readable;
+  /** The part being read, when a range was chosen. */
+  readonly range: ByteRange | undefined;
+  readonly content: BlobContent;
 }
 
 export interface PutManifestResult {
@@ -106,10 +108,14 @@ export class RegistryService {
     return size;
   }
 
-  async openBlob(repository: string, digest: Digest, range?: ByteRange): Promise<OpenedBlob> {
+  /** Open a blob of `repository`, or the part of it `chooseRange` picks once the size is known. */
+  async openBlob(repository: string, digest: Digest, chooseRange?: (size: number) => ByteRange | undefined): Promise<OpenedBlob> {
     const size = await this.statBlob(repository, digest);
+    const range = chooseRange?.(size);
     try {
-      return { size, stream: await this.blobs.readBlob(digest, range) };
+      // Always a range within the recorded size: a stored file that came up short fails here, before any header.
+      const within = range ?? (size > 0 ? { start: 0, end: size - 1 } : undefined);
+      return { size, range, content: await this.blobs.readBlob(digest, within) };
     } catch (err) {
       return wire(err);
     }

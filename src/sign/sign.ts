@@ -186,7 +186,7 @@ async function signBundle(
   if (repo === undefined || client === undefined) {
     throw new SignError('UNSUPPORTED_DESTINATION', `sigstore bundles are stored in a registry (an OCI referrer of the image); ${ref.toString()} is not a registry image`);
   }
-  const { bundle } = createImageSignatureBundle(subject.digest, request.key);
+  const { bundle } = await createImageSignatureBundle(subject.digest, request.key);
   const referrer = buildBundleReferrer(bundle, { subject, created: (request.now ?? (() => new Date()))() });
   const { via } = await attachReferrer(client, repo, subject.digest, referrer);
   const listed = via === 'tag-schema' ? `, listed in ${referenceName(repo)}:${referrersTagFor(subject.digest)}` : '';

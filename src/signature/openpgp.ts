@@ -7,25 +7,42 @@
  * globally) and admits what gpg accepts: RSA keys down to 1024 bits, DSA keys, every curve gpg can create, SHA-1
  * in data and key signatures. MD5 stays refused (gpg refuses it too).
  */
-import * as openpgp from 'openpgp';
+import type * as openpgp from 'openpgp';
 import type { Config, Key, PrivateKey, PublicKey, SignaturePacket, Subkey } from 'openpgp';
 import { describeError, limits } from '../core/index.js';
 import { KeyError, SignatureVerificationError, SigningError } from './errors.js';
 
-/** openpgp.js settings for GnuPG parity (a full config: some lower-level calls require one). */
-const gpgCompatibleConfig: Config = {
-  ...openpgp.config,
-  minRSABits: 1024,
-  rejectPublicKeyAlgorithms: new Set(),
-  rejectCurves: new Set(),
-  rejectHashAlgorithms: new Set([openpgp.enums.hash.md5]),
-  rejectMessageHashAlgorithms: new Set([openpgp.enums.hash.md5]),
-  enforceGrammar: true,
-  // A signed payload is a few hundred bytes; refuse to inflate compression bombs.
-  maxDecompressedMessageSize: limits.signatureBytes,
-  // Produce signatures shaped like gpg's: no salt notation.
-  nonDeterministicSignaturesViaNotation: false,
-};
+interface OpenPgpLib {
+  readonly pgp: typeof openpgp;
+  /** openpgp.js settings for GnuPG parity (a full config: some lower-level calls require one). */
+  readonly config: Config;
+}
+
+let loaded: Promise<OpenPgpLib> | undefined;
+
+/**
+ * openpgp.js, loaded on first use: it is half a megabyte of code, and commands that check no OpenPGP signature
+ * (most copies, inspect) start without it.
+ */
+function openpgpLib(): Promise<OpenPgpLib> {
+  loaded ??= import('openpgp').then((pgp) => ({
+    pgp,
+    config: {
+      ...pgp.config,
+      minRSABits: 1024,
+      rejectPublicKeyAlgorithms: new Set(),
+      rejectCurves: new Set(),
+      rejectHashAlgorithms: new Set([pgp.enums.hash.md5]),
+      rejectMessageHashAlgorithms: new Set([pgp.enums.hash.md5]),
+      enforceGrammar: true,
+      // A signed payload is a few hundred bytes; refuse to inflate compression bombs.
+      maxDecompressedMessageSize: limits.signatureBytes,
+      // Produce signatures shaped like gpg's: no salt notation.
+      nonDeterministicSignaturesViaNotation: false,
+    },
+  }));
+  return loaded;
+}
 
 /** A set of trusted public keys. Obtain one with `loadKeyring`. */
 export interface Keyring {
@@ -65,15 +82,16 @@ function looksArmored(bytes: Uint8Array): boolean {
  * `gpg --import` does. Throws `KeyError('INVALID_KEY')` when nothing usable is found.
  */
 export async function loadKeyring(bytes: Uint8Array, source: string): Promise<Keyring> {
+  const { pgp, config } = await openpgpLib();
   let read: Key[] = [];
   if (Buffer.from(bytes).toString('latin1').trim() === '') throw new KeyError('INVALID_KEY', `${source} holds no public keys`);
   try {
     if (looksArmored(bytes)) {
       const text = Buffer.from(bytes).toString('utf8');
       const blocks = text.match(armorHeader) ?? [];
-      for (const block of blocks) read.push(...(await openpgp.readKeys({ armoredKeys: block, config: gpgCompatibleConfig })));
+      for (const block of blocks) read.push(...(await pgp.readKeys({ armoredKeys: block, config: config })));
     } else {
-      read = await openpgp.readKeys({ binaryKeys: bytes, config: gpgCompatibleConfig });
+      read = await pgp.readKeys({ binaryKeys: bytes, config: config });
     }
   } catch (err: unknown) {
     throw new KeyError('INVALID_KEY', `${source} is not a valid OpenPGP keyring: ${describeError(err)}`, { cause: err });
@@ -87,7 +105,7 @@ export async function loadKeyring(bytes: Uint8Array, source: string): Promise<Ke
       byFingerprint.set(fpr, pub);
     } else {
       try {
-        byFingerprint.set(fpr, await seen.update(pub, new Date(), gpgCompatibleConfig));
+        byFingerprint.set(fpr, await seen.update(pub, new Date(), config));
       } catch {
         // Not mergeable: keep the first copy.
       }
@@ -125,9 +143,9 @@ function describeNonBinary(bytes: Uint8Array): string {
 }
 
 /** `Subkey.isRevoked` with no particular binding signature: any valid revocation of the subkey counts. */
-async function subkeyRevoked(subkey: Subkey, now: Date): Promise<boolean> {
+async function subkeyRevoked(subkey: Subkey, now: Date, config: Config): Promise<boolean> {
   const isRevoked = subkey.isRevoked as unknown as (this: Subkey, s: SignaturePacket | null, k: null, d: Date, c: Config) => Promise<boolean>;
-  return isRevoked.call(subkey, null, null, now, gpgCompatibleConfig);
+  return isRevoked.call(subkey, null, null, now, config);
 }
 
 function isExpiredAt(expiry: Date | number | null, now: Date): boolean {
@@ -153,20 +171,21 @@ export async function verifyOpenPgpSignature(blob: Uint8Array, keyring: Keyring,
   if (((blob[0] as number) & 0x80) === 0) {
     throw fail('MALFORMED_SIGNATURE', `not a binary OpenPGP signed message: found ${describeNonBinary(blob)}`);
   }
+  const { pgp, config } = await openpgpLib();
 
   let literal: openpgp.LiteralDataPacket | undefined;
   let sig: SignaturePacket;
   let verified: Promise<true>;
   let content: Uint8Array;
   try {
-    const message = await openpgp.readMessage({ binaryMessage: blob, config: gpgCompatibleConfig });
+    const message = await pgp.readMessage({ binaryMessage: blob, config: config });
     const inner = message.unwrapCompressed();
-    const literals = inner.packets.filterByTag(openpgp.enums.packet.literalData);
+    const literals = inner.packets.filterByTag(pgp.enums.packet.literalData);
     if (literals.length === 0) {
       throw fail('MALFORMED_SIGNATURE', 'the OpenPGP data holds no signed content (a detached signature?); a simple signature is a signed message');
     }
     literal = literals[0] as openpgp.LiteralDataPacket;
-    const result = await openpgp.verify({ message, verificationKeys: [...keys], format: 'binary', date: now, config: gpgCompatibleConfig });
+    const result = await pgp.verify({ message, verificationKeys: [...keys], format: 'binary', date: now, config: config });
     if (result.signatures.length !== 1) {
       throw fail('MALFORMED_SIGNATURE', `expected exactly 1 signature in the OpenPGP message, got ${result.signatures.length}`);
     }
@@ -214,7 +233,7 @@ export async function verifyOpenPgpSignature(blob: Uint8Array, keyring: Keyring,
   );
   if (fullCheckError !== undefined) {
     try {
-      await sig.verify(signingKey.keyPacket, sig.signatureType as openpgp.enums.signature, literal, null as unknown as Date, false, gpgCompatibleConfig);
+      await sig.verify(signingKey.keyPacket, sig.signatureType as openpgp.enums.signature, literal, null as unknown as Date, false, config);
     } catch (err: unknown) {
       throw fail('BAD_SIGNATURE', `the signature by ${byWhat} does not verify: ${describeError(err)}`, err);
     }
@@ -225,15 +244,15 @@ export async function verifyOpenPgpSignature(blob: Uint8Array, keyring: Keyring,
   if (isExpiredAt(sigExpiry, now)) {
     throw fail('SIGNATURE_EXPIRED', `the signature by ${byWhat} expired on ${(sigExpiry as Date).toISOString()}`);
   }
-  const primaryRevoked = await primary.isRevoked(undefined, undefined, now, gpgCompatibleConfig);
-  const subkeyIsRevoked = signingKey !== primary && !primaryRevoked && (await subkeyRevoked(signingKey as Subkey, now));
+  const primaryRevoked = await primary.isRevoked(undefined, undefined, now, config);
+  const subkeyIsRevoked = signingKey !== primary && !primaryRevoked && (await subkeyRevoked(signingKey as Subkey, now, config));
   if (!primaryRevoked && !subkeyIsRevoked) {
-    const primaryExpiry = await primary.getExpirationTime(undefined, gpgCompatibleConfig);
+    const primaryExpiry = await primary.getExpirationTime(undefined, config);
     if (isExpiredAt(primaryExpiry, now)) {
       throw fail('KEY_EXPIRED', `key ${signer} expired on ${(primaryExpiry as Date).toISOString()}`);
     }
     if (signingKey !== primary) {
-      const subkeyExpiry = await (signingKey as Subkey).getExpirationTime(now, gpgCompatibleConfig);
+      const subkeyExpiry = await (signingKey as Subkey).getExpirationTime(now, config);
       if (isExpiredAt(subkeyExpiry, now)) {
         throw fail('KEY_EXPIRED', `subkey ${signedBy} of key ${signer} expired on ${(subkeyExpiry as Date).toISOString()}`);
       }
@@ -250,17 +269,18 @@ export async function verifyOpenPgpSignature(blob: Uint8Array, keyring: Keyring,
 }
 
 async function readSecretKey(bytes: Uint8Array): Promise<PrivateKey> {
+  const { pgp, config } = await openpgpLib();
   const armored = looksArmored(bytes);
   try {
     return armored
-      ? await openpgp.readPrivateKey({ armoredKey: Buffer.from(bytes).toString('utf8'), config: gpgCompatibleConfig })
-      : await openpgp.readPrivateKey({ binaryKey: bytes, config: gpgCompatibleConfig });
+      ? await pgp.readPrivateKey({ armoredKey: Buffer.from(bytes).toString('utf8'), config: config })
+      : await pgp.readPrivateKey({ binaryKey: bytes, config: config });
   } catch (err: unknown) {
     let isPublic = false;
     try {
       const keys = armored
-        ? await openpgp.readKeys({ armoredKeys: Buffer.from(bytes).toString('utf8'), config: gpgCompatibleConfig })
-        : await openpgp.readKeys({ binaryKeys: bytes, config: gpgCompatibleConfig });
+        ? await pgp.readKeys({ armoredKeys: Buffer.from(bytes).toString('utf8'), config: config })
+        : await pgp.readKeys({ binaryKeys: bytes, config: config });
       isPublic = keys.length > 0 && keys.every((k) => !k.isPrivate());
     } catch {
       // neither
@@ -276,18 +296,19 @@ async function readSecretKey(bytes: Uint8Array): Promise<PrivateKey> {
  * signing key is used (a signing subkey when there is one, as gpg does).
  */
 export async function signOpenPgpWithKey(content: Uint8Array, armoredOrBinarySecretKey: Uint8Array, passphrase?: string): Promise<Buffer> {
+  const { pgp, config } = await openpgpLib();
   let key = await readSecretKey(armoredOrBinarySecretKey);
   if (!key.isDecrypted()) {
     if (passphrase === undefined) throw new KeyError('PASSWORD_REQUIRED', `secret key ${key.getFingerprint().toUpperCase()} is protected by a passphrase`);
     try {
-      key = await openpgp.decryptKey({ privateKey: key, passphrase, config: gpgCompatibleConfig });
+      key = await pgp.decryptKey({ privateKey: key, passphrase, config: config });
     } catch (err: unknown) {
       throw new KeyError('WRONG_PASSWORD', `cannot unlock secret key ${key.getFingerprint().toUpperCase()}: ${describeError(err)}`, { cause: err });
     }
   }
   try {
-    const message = await openpgp.createMessage({ binary: content, format: 'binary' });
-    const signed = await openpgp.sign({ message, signingKeys: key, format: 'binary', config: gpgCompatibleConfig });
+    const message = await pgp.createMessage({ binary: content, format: 'binary' });
+    const signed = await pgp.sign({ message, signingKeys: key, format: 'binary', config: config });
     return Buffer.from(signed);
   } catch (err: unknown) {
     throw new SigningError('SIGNING_FAILED', `signing with key ${key.getFingerprint().toUpperCase()} failed: ${describeError(err)}`, { cause: err });
@@ -310,13 +331,14 @@ export async function readOpenPgpSignedMessage(blob: Uint8Array): Promise<Untrus
   if (((blob[0] as number) & 0x80) === 0) {
     throw fail('MALFORMED_SIGNATURE', `not a binary OpenPGP signed message: found ${describeNonBinary(blob)}`);
   }
+  const { pgp, config } = await openpgpLib();
   try {
-    const message = await openpgp.readMessage({ binaryMessage: blob, config: gpgCompatibleConfig });
+    const message = await pgp.readMessage({ binaryMessage: blob, config: config });
     const inner = message.unwrapCompressed();
-    const literals = inner.packets.filterByTag(openpgp.enums.packet.literalData);
+    const literals = inner.packets.filterByTag(pgp.enums.packet.literalData);
     if (literals.length !== 1) throw fail('MALFORMED_SIGNATURE', `expected one literal data packet in the OpenPGP message, got ${literals.length}`);
     // With no keys, verify() still reads every signature (each one's check fails for want of a key).
-    const result = await openpgp.verify({ message, verificationKeys: [], format: 'binary', config: gpgCompatibleConfig });
+    const result = await pgp.verify({ message, verificationKeys: [], format: 'binary', config: config });
     if (result.signatures.length !== 1) {
       throw fail('MALFORMED_SIGNATURE', `expected exactly 1 signature in the OpenPGP message, got ${result.signatures.length}`);
     }

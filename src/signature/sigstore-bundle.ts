@@ -14,18 +14,10 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { createPublicKey } from 'node:crypto';
-import {
-  BUNDLE_V01_MEDIA_TYPE,
-  BUNDLE_V02_MEDIA_TYPE,
-  BUNDLE_V03_LEGACY_MEDIA_TYPE,
-  BUNDLE_V03_MEDIA_TYPE,
-  ValidationError,
-  bundleFromJSON,
-  bundleToJSON,
-  toDSSEBundle,
-  type Bundle,
-} from '@sigstore/bundle';
-import { Verifier, VerificationError, toSignedEntity, toTrustMaterial, type KeyFinderFunc } from '@sigstore/verify';
+import type * as SigstoreBundle from '@sigstore/bundle';
+import type { Bundle } from '@sigstore/bundle';
+import type * as SigstoreVerify from '@sigstore/verify';
+import type { KeyFinderFunc, toTrustMaterial } from '@sigstore/verify';
 import { digestAlgorithm, digestHex, limits, type Digest } from '../core/index.js';
 import { publicKeyHint, signCosignPayload } from './cosign/index.js';
 import { childJsonPath, isJsonObject, jsonTypeName, parseStrictJson, stringAt, StrictJsonError, type JsonObject, type JsonValue } from './cosign/json.js';
@@ -33,11 +25,41 @@ import { IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1, decodeDsseBase64, pae, pars
 import { SignatureVerificationError } from './errors.js';
 
 /** The media type of the bundles cosign v3 writes (bundle layer and referrer `artifactType`). */
-export const SIGSTORE_BUNDLE_MEDIA_TYPE = BUNDLE_V03_MEDIA_TYPE;
+export const SIGSTORE_BUNDLE_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 /** Every bundle media type read: v0.1–v0.3, the v0.3 one in both spellings. */
-export const SIGSTORE_BUNDLE_MEDIA_TYPES: readonly string[] = [BUNDLE_V03_MEDIA_TYPE, BUNDLE_V03_LEGACY_MEDIA_TYPE, BUNDLE_V02_MEDIA_TYPE, BUNDLE_V01_MEDIA_TYPE];
+export const SIGSTORE_BUNDLE_MEDIA_TYPES: readonly string[] = [
+  SIGSTORE_BUNDLE_MEDIA_TYPE,
+  'application/vnd.dev.sigstore.bundle+json;version=0.3',
+  'application/vnd.dev.sigstore.bundle+json;version=0.2',
+  'application/vnd.dev.sigstore.bundle+json;version=0.1',
+];
 /** The predicate type of cosign's image signature statement. */
 export const COSIGN_SIGN_PREDICATE_TYPE = 'https://sigstore.dev/cosign/sign/v1';
+
+interface SigstoreLibs {
+  readonly bundle: typeof SigstoreBundle;
+  readonly verify: typeof SigstoreVerify;
+}
+
+let loaded: Promise<SigstoreLibs> | undefined;
+
+/** The `@sigstore/*` libraries, loaded on first use so that commands meeting no bundle start without them. */
+function sigstoreLibs(): Promise<SigstoreLibs> {
+  loaded ??= Promise.all([import('@sigstore/bundle'), import('@sigstore/verify')]).then(([bundle, verify]) => ({
+    bundle: commonJsExports(bundle),
+    verify: commonJsExports(verify),
+  }));
+  return loaded;
+}
+
+/**
+ * A CommonJS package's exports from a dynamic import: Node gives them as named exports and as `default`, the CLI
+ * bundle's split chunks only as `default`.
+ */
+function commonJsExports<T extends object>(namespace: T): T {
+  const whole = (namespace as { default?: unknown }).default;
+  return (whole !== null && typeof whole === 'object' ? whole : namespace) as T;
+}
 
 /**
  * The statement cosign v3 signs for an image: one subject with only the manifest's sha256 (no name, so no docker
@@ -64,7 +86,8 @@ export interface ImageSignatureBundle {
  * `imageSignatureStatement` in a DSSE envelope (signature over the PAE: ECDSA ASN.1 DER or RSA PKCS#1 v1.5 over
  * SHA-256, Ed25519 pure), in a v0.3 bundle with the key's hint and no tlog entries.
  */
-export function createImageSignatureBundle(manifestDigest: Digest, privateKey: KeyObject): ImageSignatureBundle {
+export async function createImageSignatureBundle(manifestDigest: Digest, privateKey: KeyObject): Promise<ImageSignatureBundle> {
+  const { toDSSEBundle, bundleToJSON } = (await sigstoreLibs()).bundle;
   const statement = imageSignatureStatement(manifestDigest);
   const signature = signCosignPayload(pae(IN_TOTO_PAYLOAD_TYPE, statement), privateKey);
   const hint = publicKeyHint(privateKey);
@@ -165,7 +188,7 @@ function unsupported(message: string): SignatureVerificationError {
  * `UNSUPPORTED_FORMAT` for a well-formed bundle Signet cannot use offline with keys: another media type, a
  * message signature (not a DSSE envelope), a certificate instead of a public key hint.
  */
-export function parseSigstoreBundle(bytes: Uint8Array): UntrustedSigstoreBundle {
+export async function parseSigstoreBundle(bytes: Uint8Array): Promise<UntrustedSigstoreBundle> {
   if (bytes.length > limits.signatureBytes) throw malformed(`${bytes.length} bytes exceeds the ${limits.signatureBytes}-byte limit`);
   let doc: JsonObject;
   let content: string;
@@ -192,6 +215,7 @@ export function parseSigstoreBundle(bytes: Uint8Array): UntrustedSigstoreBundle 
   if (!SIGSTORE_BUNDLE_MEDIA_TYPES.includes(mediaType)) {
     throw unsupported(`media type ${JSON.stringify(mediaType)} is not one of ${SIGSTORE_BUNDLE_MEDIA_TYPES.join(', ')}`);
   }
+  const { bundleFromJSON, ValidationError } = (await sigstoreLibs()).bundle;
   let bundle: Bundle;
   try {
     bundle = bundleFromJSON(doc);
@@ -223,18 +247,19 @@ export interface VerifiedImageSignatureBundle {
 }
 
 /** Trust material for `@sigstore/verify` with no authorities at all: only `key` can verify anything. */
-function keyOnlyTrust(key: KeyObject): ReturnType<typeof toTrustMaterial> {
+function keyOnlyTrust(libs: SigstoreLibs, key: KeyObject): ReturnType<typeof toTrustMaterial> {
   const finder: KeyFinderFunc = () => ({ publicKey: key, validFor: () => true });
-  return toTrustMaterial({ mediaType: '', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] }, finder);
+  return libs.verify.toTrustMaterial({ mediaType: '', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] }, finder);
 }
 
 const offline = { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 } as const;
 
 /** The DSSE signature verifies with `key` (no tlog entries or timestamps: only the signature is checked). */
-function signatureVerifies(bundle: Bundle, key: KeyObject): boolean {
+function signatureVerifies(libs: SigstoreLibs, bundle: Bundle, key: KeyObject): boolean {
+  const { Verifier, VerificationError, toSignedEntity } = libs.verify;
   const keyOnly: Bundle = { ...bundle, verificationMaterial: { ...bundle.verificationMaterial, tlogEntries: [], timestampVerificationData: undefined } };
   try {
-    new Verifier(keyOnlyTrust(key), offline).verify(toSignedEntity(keyOnly));
+    new Verifier(keyOnlyTrust(libs, key), offline).verify(toSignedEntity(keyOnly));
     return true;
   } catch (err: unknown) {
     if (err instanceof VerificationError && err.code === 'SIGNATURE_ERROR') return false;
@@ -250,11 +275,16 @@ function signatureVerifies(bundle: Bundle, key: KeyObject): boolean {
  * hint names a given key but the signature does not verify with it), `MALFORMED_SIGNATURE`, `UNSUPPORTED_FORMAT`,
  * `DIGEST_MISMATCH`.
  */
-export function verifyImageSignatureBundle(bytes: Uint8Array | UntrustedSigstoreBundle, publicKeys: readonly KeyObject[], manifestDigest: Digest): VerifiedImageSignatureBundle {
-  const parsed = bytes instanceof Uint8Array ? parseSigstoreBundle(bytes) : bytes;
+export async function verifyImageSignatureBundle(
+  bytes: Uint8Array | UntrustedSigstoreBundle,
+  publicKeys: readonly KeyObject[],
+  manifestDigest: Digest,
+): Promise<VerifiedImageSignatureBundle> {
+  const parsed = bytes instanceof Uint8Array ? await parseSigstoreBundle(bytes) : bytes;
+  const libs = await sigstoreLibs();
   const keys = publicKeys.map((k) => (k.type === 'private' ? createPublicKey(k) : k));
   const hinted = keys.find((k) => parsed.untrustedHint !== '' && publicKeyHint(k) === parsed.untrustedHint);
-  const signingKey = (hinted !== undefined ? [hinted] : keys).find((k) => signatureVerifies(parsed.bundle, k));
+  const signingKey = (hinted !== undefined ? [hinted] : keys).find((k) => signatureVerifies(libs, parsed.bundle, k));
   if (signingKey === undefined) {
     if (hinted !== undefined) {
       throw new SignatureVerificationError('BAD_SIGNATURE', `the bundle names the given key ${parsed.untrustedHint}, but its DSSE signature does not verify with it`, {

@@ -8,10 +8,10 @@
  * renames it into place.
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { digestAlgorithm, isDigest, type Digest } from '../core/index.js';
 import { fsyncDir, isErrnoCode, remainderAfter } from '../transports/index.js';
 import { StoreError } from './errors.js';
@@ -31,11 +31,27 @@ export interface AppendOptions {
   readonly expectedBytes?: number;
 }
 
+/** A committed blob (or a range of it) opened for one read: write it out once, or close it. */
+export interface BlobContent {
+  /** How many bytes `pipeTo` writes. */
+  readonly length: number;
+  /**
+   * Write the bytes to `out` and end it. Resolves when `out` has finished; rejects if `out` closes early or the
+   * stored file comes up short. The file is closed either way.
+   */
+  pipeTo(out: Writable): Promise<void>;
+  /** Release it without writing. */
+  close(): Promise<void>;
+}
+
 export interface BlobDriver {
   /** The size of a committed blob, or undefined when there is none. */
   statBlob(digest: Digest): Promise<number | undefined>;
-  /** A stream of a committed blob (or of `range` of it). Throws `BLOB_UNKNOWN`. */
-  readBlob(digest: Digest, range?: ByteRange): Promise<Readable>;
+  /**
+   * Open a committed blob (or `range` of it, which must lie within the stored file). Throws `BLOB_UNKNOWN`, or an
+   * internal error when the stored file is shorter than the range: both before anything is written.
+   */
+  readBlob(digest: Digest, range?: ByteRange): Promise<BlobContent>;
   /** Start an upload; returns its id. */
   createUpload(): Promise<string>;
   /** The bytes received so far, or undefined for an unknown upload. */
@@ -62,8 +78,14 @@ export interface BlobDriver {
 const syncEveryBytes = 32 * 1024 * 1024;
 /** Gather at least this much before a write. */
 const writeBatchBytes = 1024 * 1024;
-/** Read size when re-hashing an upload or streaming a blob. */
+/** Read size when re-hashing an upload or sending a blob. */
 const readChunkBytes = 1024 * 1024;
+/** Buffers in flight while a blob is sent. */
+const sendBuffers = 4;
+/** Blobs up to this size are read whole, checked against their digest, and kept in memory. */
+const smallBlobBytes = 64 * 1024;
+/** Memory for small blobs (configs, signatures, tiny layers) kept across requests. */
+const smallBlobCacheBytes = 32 * 1024 * 1024;
 
 interface HashState {
   hash: Hash;
@@ -76,6 +98,12 @@ export class FsBlobDriver implements BlobDriver {
   readonly #hashes = new Map<string, HashState>();
   /** One append or commit at a time per upload. */
   readonly #locks = new Map<string, Promise<unknown>>();
+  /**
+   * Small blobs already read and checked, least recently used first. Blobs are immutable and named by their
+   * digest, so a copy stays right for as long as the blob exists.
+   */
+  readonly #small = new Map<Digest, Buffer>();
+  #smallBytes = 0;
 
   constructor(root: string) {
     this.paths = storePaths(root);
@@ -95,7 +123,13 @@ export class FsBlobDriver implements BlobDriver {
     }
   }
 
-  async readBlob(digest: Digest, range?: ByteRange): Promise<Readable> {
+  async readBlob(digest: Digest, range?: ByteRange): Promise<BlobContent> {
+    const cached = this.#small.get(digest);
+    if (cached !== undefined) {
+      this.#small.delete(digest);
+      this.#small.set(digest, cached);
+      return bytesContent(sliceRange(cached, range, digest));
+    }
     const path = this.paths.blob(digest);
     let handle: FileHandle;
     try {
@@ -104,11 +138,43 @@ export class FsBlobDriver implements BlobDriver {
       if (isErrnoCode(err, 'ENOENT', 'ENOTDIR')) throw new StoreError('BLOB_UNKNOWN', `blob ${digest} is not in the store`);
       throw err;
     }
-    return createReadStream('', {
-      fd: handle,
-      highWaterMark: readChunkBytes,
-      ...(range === undefined ? {} : { start: range.start, end: range.end }),
-    });
+    try {
+      const size = (await handle.stat()).size;
+      if (size > smallBlobBytes) {
+        const start = range?.start ?? 0;
+        const end = range?.end ?? size - 1;
+        if (end >= size) throw new Error(`stored blob ${digest} has ${size} bytes, too few for bytes ${start}-${end}`);
+        return new FileRangeContent(handle, start, end - start + 1, digest);
+      }
+      // Small (configs, signatures, tiny layers): read whole in one call, checked against the digest that names
+      // it, kept for the next request.
+      const bytes = size === 0 ? Buffer.alloc(0) : await readExactly(handle, size, 0, digest);
+      await handle.close();
+      const actual = `${digestAlgorithm(digest)}:${createHash(digestAlgorithm(digest)).update(bytes).digest('hex')}`;
+      if (actual !== digest) throw new Error(`stored blob ${digest} is corrupt: its content has digest ${actual}`);
+      this.#remember(digest, bytes);
+      return bytesContent(sliceRange(bytes, range, digest));
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  #remember(digest: Digest, bytes: Buffer): void {
+    this.#small.set(digest, bytes);
+    this.#smallBytes += bytes.length;
+    for (const [oldest, old] of this.#small) {
+      if (this.#smallBytes <= smallBlobCacheBytes) break;
+      this.#small.delete(oldest);
+      this.#smallBytes -= old.length;
+    }
+  }
+
+  #forget(digest: Digest): void {
+    const bytes = this.#small.get(digest);
+    if (bytes === undefined) return;
+    this.#small.delete(digest);
+    this.#smallBytes -= bytes.length;
   }
 
   async createUpload(): Promise<string> {
@@ -272,6 +338,7 @@ export class FsBlobDriver implements BlobDriver {
   }
 
   async removeBlob(digest: Digest): Promise<void> {
+    this.#forget(digest);
     await rm(this.paths.blob(digest), { force: true });
   }
 
@@ -296,6 +363,117 @@ export class FsBlobDriver implements BlobDriver {
       }
     }
   }
+}
+
+function sliceRange(bytes: Buffer, range: ByteRange | undefined, digest: Digest): Buffer {
+  if (range === undefined) return bytes;
+  if (range.end >= bytes.length) throw new Error(`stored blob ${digest} has ${bytes.length} bytes, too few for bytes ${range.start}-${range.end}`);
+  return bytes.subarray(range.start, range.end + 1);
+}
+
+function bytesContent(bytes: Buffer): BlobContent {
+  return {
+    length: bytes.length,
+    async pipeTo(out: Writable): Promise<void> {
+      out.end(bytes);
+      await finished(out);
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
+/**
+ * A range of an open blob file, written out through a few reused buffers: each is filled again only once `out`
+ * has handed its bytes to the kernel, so a large blob streams without allocating (and collecting) a buffer per
+ * chunk, and at most `sendBuffers` chunks are in flight.
+ */
+class FileRangeContent implements BlobContent {
+  readonly length: number;
+  readonly #handle: FileHandle;
+  readonly #start: number;
+  readonly #digest: Digest;
+  #closed = false;
+
+  constructor(handle: FileHandle, start: number, length: number, digest: Digest) {
+    this.#handle = handle;
+    this.#start = start;
+    this.length = length;
+    this.#digest = digest;
+  }
+
+  async pipeTo(out: Writable): Promise<void> {
+    try {
+      await this.#write(out);
+    } catch (err) {
+      out.destroy(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    } finally {
+      await this.close();
+    }
+    out.end();
+    await finished(out);
+  }
+
+  async #write(out: Writable): Promise<void> {
+    const free: Buffer[] = [];
+    let waiting: (() => void) | undefined;
+    let failure: Error | undefined;
+    const wake = (): void => {
+      const w = waiting;
+      waiting = undefined;
+      w?.();
+    };
+    const onClose = (): void => {
+      failure ??= new Error('the destination closed before the blob was sent');
+      wake();
+    };
+    out.once('close', onClose);
+    try {
+      let position = this.#start;
+      const end = this.#start + this.length;
+      let allocated = 0;
+      while (position < end) {
+        if (failure !== undefined) throw failure;
+        let buf = free.pop();
+        if (buf === undefined && allocated < sendBuffers) {
+          buf = Buffer.allocUnsafeSlow(Math.min(readChunkBytes, this.length));
+          allocated++;
+        }
+        if (buf === undefined) {
+          await new Promise<void>((resolve) => (waiting = resolve));
+          continue;
+        }
+        const { bytesRead } = await this.#handle.read(buf, 0, Math.min(buf.length, end - position), position);
+        if (bytesRead === 0) throw new Error(`stored blob ${this.#digest} ended after ${position} bytes, short of its recorded size`);
+        position += bytesRead;
+        const chunk = buf;
+        out.write(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead), (err) => {
+          if (err !== null && err !== undefined) failure ??= err;
+          free.push(chunk);
+          wake();
+        });
+      }
+    } finally {
+      out.off('close', onClose);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#handle.close();
+  }
+}
+
+async function readExactly(handle: FileHandle, length: number, position: number, digest: Digest): Promise<Buffer> {
+  const bytes = Buffer.allocUnsafe(length);
+  let got = 0;
+  while (got < length) {
+    const { bytesRead } = await handle.read(bytes, got, length - got, position + got);
+    if (bytesRead === 0) throw new Error(`stored blob ${digest} ended after ${position + got} bytes, short of its recorded size`);
+    got += bytesRead;
+  }
+  return bytes;
 }
 
 async function readdirOrEmpty(dir: string): Promise<string[]> {

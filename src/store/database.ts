@@ -4,7 +4,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import type { Database as SqliteConnection, Statement } from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
 import { describeError } from '../core/index.js';
 import { DatabaseError } from './errors.js';
 import { migrationProvider, type DialectName } from './migrations.js';
@@ -29,7 +30,7 @@ export async function openDatabase(url: string): Promise<OpenedDatabase> {
     database.pragma('journal_mode = WAL');
     database.pragma('synchronous = FULL');
     database.pragma('busy_timeout = 10000');
-    opened = { db: new Kysely<MetadataSchema>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite', location: path };
+    opened = { db: new Kysely<MetadataSchema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }), dialect: 'sqlite', location: path };
   } else if (/^postgres(ql)?:\/\//.test(url)) {
     const { default: pg } = await import('pg');
     const int8 = 20;
@@ -52,6 +53,32 @@ export async function openDatabase(url: string): Promise<OpenedDatabase> {
   }
   await migrate(opened);
   return opened;
+}
+
+/**
+ * Kysely asks better-sqlite3 to prepare every query it runs; a registry runs the same few dozen queries all day, so
+ * each is prepared once and kept (queries run one at a time on the one connection, none streamed).
+ */
+function withStatementCache(database: SqliteConnection, capacity = 256): SqliteDatabase {
+  const statements = new Map<string, Statement>();
+  return {
+    close: () => {
+      statements.clear();
+      database.close();
+    },
+    prepare(sql: string) {
+      let statement = statements.get(sql);
+      if (statement === undefined) {
+        statement = database.prepare(sql);
+        if (statements.size >= capacity) {
+          const oldest = statements.keys().next();
+          if (oldest.done !== true) statements.delete(oldest.value);
+        }
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
+  };
 }
 
 async function migrate(opened: OpenedDatabase): Promise<void> {

@@ -144,6 +144,6 @@ async function verifySigstoreBundle(sig: CandidateSignature, req: SigstoreSigned
     throw new SignatureVerificationError('UNSUPPORTED_FORMAT', 'sigstore bundles are verified offline with keys only; a requirement for a Rekor entry cannot be met');
   }
   const keys = await keySources(one(req.keyPath, req.keyPaths), one(req.keyData, req.keyDatas), 'sigstore public key');
-  const verified = verifyImageSignatureBundle(sig.blob, keys.map((k) => parsePublicKey(k.toString('utf8'))), manifestDigest);
+  const verified = await verifyImageSignatureBundle(sig.blob, keys.map((k) => parsePublicKey(k.toString('utf8'))), manifestDigest);
   return { signer: verified.signer };
 }

@@ -42,6 +42,8 @@ export interface RunningRegistry {
   readonly storageDir: string;
   /** Present with `tokenAuth`. */
   readonly tokenServer?: TokenServerInfo;
+  /** The registry process (benchmarks read its peak memory from /proc). */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -299,6 +301,7 @@ function running(child: ChildProcess, port: number, storageDir: string, dirs: st
     url: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
     storageDir,
+    pid: child.pid ?? 0,
     ...(tokens === undefined ? {} : { tokenServer: { realm: tokens.realm, service: tokens.service, requests: tokens.requests } }),
     stop(): Promise<void> {
       stopped ??= (async () => {

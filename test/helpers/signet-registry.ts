@@ -20,6 +20,8 @@ export interface TestRegistryOptions {
   readonly databaseUrl?: string;
   /** Port to listen on; default a free one. */
   readonly port?: number;
+  /** Serve HTTPS with this certificate and key (PEM files). */
+  readonly tls?: { readonly cert: string; readonly key: string };
 }
 
 export interface TestRegistry extends RunningRegistry {
@@ -46,6 +48,7 @@ export async function startSignetRegistry(options: TestRegistryOptions = {}): Pr
       SIGNET_LOG_LEVEL: 'silent',
       SIGNET_AUTH_ANONYMOUS_PULL: options.anonymousPull === true ? 'true' : 'false',
       ...(databaseUrl === undefined ? {} : { SIGNET_DATABASE_URL: databaseUrl }),
+      ...(options.tls === undefined ? {} : { SIGNET_TLS_CERT: options.tls.cert, SIGNET_TLS_KEY: options.tls.key }),
     },
     cwd: storageDir,
   });

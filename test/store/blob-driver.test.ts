@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { Digest } from '../../src/core/index.js';
-import { FsBlobDriver, isUploadId, storePaths } from '../../src/store/index.js';
+import { FsBlobDriver, isUploadId, storePaths, type BlobContent } from '../../src/store/index.js';
 import { pseudoRandomBytes } from '../fixtures/images.js';
 import { expectCodeAsync } from '../helpers/expect-code.js';
 import { sha256 } from '../helpers/registry-http.js';
@@ -20,10 +20,24 @@ async function* breaksAfter(...parts: Buffer[]): AsyncIterable<Uint8Array> {
   throw new Error('connection reset by peer');
 }
 
-async function readAll(stream: Readable): Promise<Buffer> {
-  const out: Buffer[] = [];
-  for await (const chunk of stream) out.push(chunk as Buffer);
-  return Buffer.concat(out);
+/** A destination that copies what it is given (as the kernel does) and takes `delayMs` to accept each chunk. */
+function sink(delayMs = 0): { out: Writable; bytes(): Buffer } {
+  const chunks: Buffer[] = [];
+  const out = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(Buffer.from(chunk));
+      if (delayMs === 0) callback();
+      else setTimeout(callback, delayMs);
+    },
+  });
+  return { out, bytes: () => Buffer.concat(chunks) };
+}
+
+async function readAll(content: BlobContent, delayMs = 0): Promise<Buffer> {
+  const s = sink(delayMs);
+  await content.pipeTo(s.out);
+  assert.equal(s.bytes().length, content.length);
+  return s.bytes();
 }
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
@@ -69,6 +83,97 @@ describe('FsBlobDriver', () => {
     assert.deepEqual(await readAll(await driver.readBlob(digest)), content);
     assert.deepEqual(await readAll(await driver.readBlob(digest, { start: 10, end: 19 })), content.subarray(10, 20));
     assert.deepEqual(await readAll(await driver.readBlob(digest, { start: 4999, end: 4999 })), content.subarray(4999));
+  });
+
+  it('reads blobs of every size whole and by range: empty, read in one call (≤ 64 KiB), streamed (larger)', async () => {
+    for (const size of [0, 1, 64 * 1024, 64 * 1024 + 1, 3 * 1024 * 1024 + 7]) {
+      const content = pseudoRandomBytes(`read-${size}`, size);
+      const id = await driver.createUpload();
+      await driver.appendUpload(id, 0, chunksOf(content));
+      const digest = sha256(content);
+      await driver.commitUpload(id, digest);
+      assert.deepEqual(await readAll(await driver.readBlob(digest)), content, `whole blob of ${size} bytes`);
+      if (size === 0) continue;
+      const ranges = [
+        { start: 0, end: 0 },
+        { start: size - 1, end: size - 1 },
+        { start: Math.floor(size / 3), end: Math.floor((2 * size) / 3) },
+        { start: 0, end: size - 1 },
+      ];
+      for (const r of ranges) {
+        assert.deepEqual(await readAll(await driver.readBlob(digest, r)), content.subarray(r.start, r.end + 1), `${r.start}-${r.end} of ${size} bytes`);
+      }
+    }
+  });
+
+  it('a large blob reaches a slow destination intact: each reused buffer is refilled only once its bytes were taken', async () => {
+    const content = pseudoRandomBytes('slow', 6 * 1024 * 1024 + 5);
+    const id = await driver.createUpload();
+    await driver.appendUpload(id, 0, chunksOf(content));
+    const digest = sha256(content);
+    await driver.commitUpload(id, digest);
+    assert.deepEqual(await readAll(await driver.readBlob(digest), 5), content);
+    assert.deepEqual(await readAll(await driver.readBlob(digest, { start: 1, end: content.length - 2 }), 2), content.subarray(1, content.length - 1));
+  });
+
+  it('a destination that closes early fails the send, and the blob can be read again', async () => {
+    const content = pseudoRandomBytes('early-close', 5 * 1024 * 1024);
+    const id = await driver.createUpload();
+    await driver.appendUpload(id, 0, chunksOf(content));
+    const digest = sha256(content);
+    await driver.commitUpload(id, digest);
+    let taken = 0;
+    const out = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        taken += chunk.length;
+        if (taken > 1024 * 1024) out.destroy();
+        else callback();
+      },
+    });
+    await assert.rejects(() => driver.readBlob(digest).then((c) => c.pipeTo(out)));
+    assert.deepEqual(await readAll(await driver.readBlob(digest)), content);
+    // Opened and released without reading.
+    await (await driver.readBlob(digest)).close();
+  });
+
+  it('a stored blob altered or cut short on disk fails the read before anything is written', async () => {
+    const { truncate, writeFile } = await import('node:fs/promises');
+    const commit = async (content: Buffer): Promise<Digest> => {
+      const id = await driver.createUpload();
+      await driver.appendUpload(id, 0, chunksOf(content));
+      const digest = sha256(content);
+      await driver.commitUpload(id, digest);
+      return digest;
+    };
+    // Small blobs are read whole and checked against their digest.
+    const small = pseudoRandomBytes('altered-small', 4000);
+    const smallDigest = await commit(small);
+    const altered = Buffer.from(small);
+    altered[100] = (altered[100] ?? 0) ^ 0xff;
+    await writeFile(storePaths(root).blob(smallDigest), altered);
+    await assert.rejects(() => driver.readBlob(smallDigest), new RegExp(`stored blob ${smallDigest} is corrupt: its content has digest ${sha256(altered)}`));
+    await truncate(storePaths(root).blob(smallDigest), 1000);
+    await assert.rejects(() => driver.readBlob(smallDigest, { start: 0, end: 3999 }), /is corrupt/);
+    // Large ones are streamed: a file shorter than the range asked for is refused before the first byte.
+    const large = pseudoRandomBytes('short-large', 200_000);
+    const largeDigest = await commit(large);
+    await truncate(storePaths(root).blob(largeDigest), 100_000);
+    await assert.rejects(() => driver.readBlob(largeDigest, { start: 0, end: 199_999 }), /has 100000 bytes, too few for bytes 0-199999/);
+  });
+
+  it('a small blob read once is served from memory until it is removed', async () => {
+    const content = pseudoRandomBytes('cached', 3000);
+    const id = await driver.createUpload();
+    await driver.appendUpload(id, 0, chunksOf(content));
+    const digest = sha256(content);
+    await driver.commitUpload(id, digest);
+    assert.deepEqual(await readAll(await driver.readBlob(digest)), content);
+    // The file is gone behind the driver's back (another instance collected it): the checked copy still serves.
+    const { rm: remove } = await import('node:fs/promises');
+    await remove(storePaths(root).blob(digest));
+    assert.deepEqual(await readAll(await driver.readBlob(digest, { start: 5, end: 9 })), content.subarray(5, 10));
+    await driver.removeBlob(digest);
+    await expectCodeAsync(() => driver.readBlob(digest), 'BLOB_UNKNOWN');
   });
 
   it('refuses a chunk at the wrong offset with UPLOAD_RANGE_INVALID and keeps the upload', async () => {

@@ -46,8 +46,9 @@ function only(v: Verdict) {
   return s;
 }
 
+const { bundle, hint } = await createImageSignatureBundle(imageDigest, trusted.privateKey);
+
 describe('fileTrustMaterial: sigstore bundles under the implicit --key policy', () => {
-  const { bundle, hint } = createImageSignatureBundle(imageDigest, trusted.privateKey);
 
   it('accepts a bundle by the trusted key about this image', async () => {
     const v = await verifyKey(bundle);
@@ -57,7 +58,7 @@ describe('fileTrustMaterial: sigstore bundles under the implicit --key policy', 
   });
 
   it('KEY_NOT_TRUSTED for another key, DIGEST_MISMATCH for another image, BAD_SIGNATURE when corrupted', async () => {
-    const foreign = createImageSignatureBundle(imageDigest, stranger.privateKey).bundle;
+    const foreign = (await createImageSignatureBundle(imageDigest, stranger.privateKey)).bundle;
     assert.equal(only(await verifyKey(foreign)).code, 'KEY_NOT_TRUSTED');
     const mismatch = await verifyKey(bundle, { digest: otherDigest });
     assert.equal(only(mismatch).code, 'DIGEST_MISMATCH');
