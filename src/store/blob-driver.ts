@@ -3,7 +3,8 @@
  *
  * `BlobDriver` is the small interface the registry uses; `FsBlobDriver` keeps blobs on the local file system
  * (see paths.ts for the layout). Upload bytes are appended at an offset the caller states; a failed append
- * is rolled back to where it started, so an upload is always a prefix the client sent in full. A blob becomes
+ * is rolled back to where it started, so an upload is always a prefix the client sent in full, and an append
+ * that returns is on disk. A blob becomes
  * visible only through `commitUpload`, which checks the digest of the complete upload, flushes it to disk and
  * renames it into place.
  */
@@ -74,7 +75,7 @@ export interface BlobDriver {
   listUploads(): AsyncIterable<{ id: string; modified: Date }>;
 }
 
-/** Flush to disk every this many bytes while an upload arrives, so the flush at commit has little to do. */
+/** Flush to disk every this many bytes while an upload arrives, so the flush that ends an append has little to do. */
 const syncEveryBytes = 32 * 1024 * 1024;
 /** Gather at least this much before a write. */
 const writeBatchBytes = 1024 * 1024;
@@ -269,6 +270,9 @@ export class FsBlobDriver implements BlobDriver {
         if (options.expectedBytes !== undefined && position - at !== options.expectedBytes) {
           throw new StoreError('SIZE_INVALID', `the body has ${position - at} bytes, not the ${options.expectedBytes} announced`);
         }
+        // What the reply acknowledges is on disk: a client told it has sent N bytes can resume from N even after
+        // a power cut. (The commit's flush then has nothing left to write.)
+        if (sinceSync > 0) await handle.datasync();
       } catch (err) {
         // Back to the last complete state: the client can ask where the upload stands and send the rest again.
         await handle.truncate(at).catch(() => undefined);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, open, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -174,6 +174,27 @@ describe('FsBlobDriver', () => {
     assert.deepEqual(await readAll(await driver.readBlob(digest, { start: 5, end: 9 })), content.subarray(5, 10));
     await driver.removeBlob(digest);
     await expectCodeAsync(() => driver.readBlob(digest), 'BLOB_UNKNOWN');
+  });
+
+  it('an append is flushed to disk before it returns, however small (an acknowledged chunk survives a power cut)', async () => {
+    const probe = await open(join(root, 'probe'), 'w');
+    const prototype = Object.getPrototypeOf(probe) as { datasync(): Promise<void> };
+    await probe.close();
+    const original = prototype.datasync;
+    let flushes = 0;
+    prototype.datasync = function (this: unknown) {
+      flushes++;
+      return original.call(this);
+    };
+    try {
+      const id = await driver.createUpload();
+      await driver.appendUpload(id, 0, chunksOf(Buffer.from('a small chunk')));
+      assert.equal(flushes, 1);
+      await driver.appendUpload(id, 13, chunksOf(Buffer.from(' and another')));
+      assert.equal(flushes, 2);
+    } finally {
+      prototype.datasync = original;
+    }
   });
 
   it('refuses a chunk at the wrong offset with UPLOAD_RANGE_INVALID and keeps the upload', async () => {
