@@ -4,7 +4,7 @@
  * filtering, untrusted keys, statements about another digest, and `signet tree` listing the attestations.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -15,6 +15,7 @@ import { buildStatement, decryptCosignPrivateKey, IN_TOTO_PAYLOAD_TYPE, signDsse
 import { RegistryClient } from '../../src/transports/index.js';
 import { makeImage, writeDirImage, type FixtureImage } from '../fixtures/images.js';
 import { startDockerRegistry, type RunningRegistry } from '../helpers/docker-registry.js';
+import { fileLookasideRegistriesD, generateKeyPairs, pushDirImages } from '../helpers/interop-setup.js';
 import { peerAvailable } from '../helpers/peers.js';
 import { run, signet, skopeo } from '../helpers/run.js';
 
@@ -52,17 +53,12 @@ before(async () => {
   await writeDirImage(join(work, 'src'), image);
   await writeDirImage(join(work, 'other'), other);
   ref = `docker://${registry.host}/team/attested:1`;
-  for (const [dir, target] of [['src', ref], ['other', `docker://${registry.host}/team/attested:other`]] as const) {
-    const push = await signet(['--insecure-policy', 'copy', '-q', '--dest-tls-verify=false', `dir:${join(work, dir)}`, target]);
-    assert.equal(push.code, 0, push.stderr);
-  }
-  for (const prefix of ['k', 'stranger']) {
-    const gen = await signet(['generate-key-pair', '--output-key-prefix', join(work, prefix)], { env });
-    assert.equal(gen.code, 0, gen.stderr);
-  }
-  registriesD = join(work, 'registries.d');
-  await mkdir(registriesD);
-  await writeFile(join(registriesD, 'd.yaml'), `default-docker:\n  lookaside: file://${join(work, 'lookaside')}\n`);
+  await pushDirImages(work, [
+    ['src', ref],
+    ['other', `docker://${registry.host}/team/attested:other`],
+  ]);
+  await generateKeyPairs(work, ['k', 'stranger'], env);
+  registriesD = await fileLookasideRegistriesD(work);
   await writeFile(join(work, 'provenance.json'), JSON.stringify({ builder: { id: 'https://ci.example.com/builder' }, buildType: 'https://example.com/make', invocation: {} }));
   await writeFile(join(work, 'note.txt'), 'reviewed by the release team\n');
 });

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeImage, writeDirImage, type FixtureImage } from '../fixtures/images.js';
 import { startDockerRegistry, type RunningRegistry } from '../helpers/docker-registry.js';
+import { fileLookasideRegistriesD, generateKeyPairs, pushDirImages } from '../helpers/interop-setup.js';
 import { peerAvailable } from '../helpers/peers.js';
 import { run, signet, type RunResult } from '../helpers/run.js';
 
@@ -91,17 +92,9 @@ before(async () => {
     ['src', `docker://${registry.host}/team/replay:image`],
     ['other', `docker://${registry.host}/team/replay:other`],
   ];
-  for (const [dir, target] of pushes) {
-    const push = await signet(['--insecure-policy', 'copy', '-q', '--dest-tls-verify=false', `dir:${join(work, dir)}`, target]);
-    assert.equal(push.code, 0, push.stderr);
-  }
-  for (const prefix of ['k', 'stranger']) {
-    const gen = await signet(['generate-key-pair', '--output-key-prefix', join(work, prefix)], { env });
-    assert.equal(gen.code, 0, gen.stderr);
-  }
-  registriesD = join(work, 'registries.d');
-  await mkdir(registriesD);
-  await writeFile(join(registriesD, 'd.yaml'), `default-docker:\n  lookaside: file://${join(work, 'lookaside')}\n`);
+  await pushDirImages(work, pushes);
+  await generateKeyPairs(work, ['k', 'stranger'], env);
+  registriesD = await fileLookasideRegistriesD(work);
 });
 
 after(async () => {

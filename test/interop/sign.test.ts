@@ -4,13 +4,14 @@
  * skopeo accepts them.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeImage, writeDirImage, type FixtureImage } from '../fixtures/images.js';
 import { GpgHome, type GpgKey } from '../fixtures/gpg.js';
 import { startDockerRegistry, type RunningRegistry } from '../helpers/docker-registry.js';
+import { fileLookasideRegistriesD, pushDirImages } from '../helpers/interop-setup.js';
 import { peerAvailable } from '../helpers/peers.js';
 import { run, signet, skopeo } from '../helpers/run.js';
 
@@ -28,11 +29,8 @@ before(async () => {
   image = makeImage({ seed: 'sign-cmd' });
   await writeDirImage(join(work, 'src'), image);
   ref = `docker://${registry.host}/team/signed:1`;
-  const push = await signet(['--insecure-policy', 'copy', '-q', '--dest-tls-verify=false', `dir:${join(work, 'src')}`, ref]);
-  assert.equal(push.code, 0, push.stderr);
-  registriesD = join(work, 'registries.d');
-  await mkdir(registriesD);
-  await writeFile(join(registriesD, 'd.yaml'), `default-docker:\n  use-sigstore-attachments: true\n  lookaside: file://${join(work, 'lookaside')}\n`);
+  await pushDirImages(work, [['src', ref]]);
+  registriesD = await fileLookasideRegistriesD(work, { sigstoreAttachments: true });
 });
 
 after(async () => {

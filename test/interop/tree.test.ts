@@ -4,7 +4,7 @@
  * simple signatures in lookaside storage.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -14,6 +14,7 @@ import { RegistryClient } from '../../src/transports/index.js';
 import { makeImage, writeDirImage, type FixtureImage } from '../fixtures/images.js';
 import { GpgHome } from '../fixtures/gpg.js';
 import { startDockerRegistry, type RunningRegistry } from '../helpers/docker-registry.js';
+import { fileLookasideRegistriesD } from '../helpers/interop-setup.js';
 import { peerAvailable } from '../helpers/peers.js';
 import { signet } from '../helpers/run.js';
 
@@ -36,9 +37,7 @@ before(async () => {
   registry = await startDockerRegistry();
   image = makeImage({ seed: 'tree' });
   await writeDirImage(join(work, 'src'), image);
-  registriesD = join(work, 'registries.d');
-  await mkdir(registriesD);
-  await writeFile(join(registriesD, 'd.yaml'), `default-docker:\n  lookaside: file://${join(work, 'lookaside')}\n`);
+  registriesD = await fileLookasideRegistriesD(work);
 });
 
 after(async () => {

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { digestOf } from '../../src/core/index.js';
 import { makeImage, pseudoRandomBytes, type FixtureBlob } from '../fixtures/images.js';
+import { sha256 } from '../helpers/registry-http.js';
 import { basicAuth, startSignetRegistry, type TestRegistry } from '../helpers/signet-registry.js';
 
 let registry: TestRegistry;
@@ -21,8 +21,6 @@ before(async () => {
 after(async () => {
   await registry.stop();
 });
-
-const sha256 = (bytes: Buffer): string => digestOf(bytes);
 
 async function pushBlob(repo: string, blob: FixtureBlob, chunked: boolean): Promise<void> {
   const head = await fetch(`${registry.url}/v2/${repo}/blobs/${blob.digest}`, { method: 'HEAD', headers: { Authorization: auth } });
@@ -65,7 +63,7 @@ describe('50 concurrent pushes of overlapping images', () => {
     await Promise.all(
       images.map(async ({ i, image, extra }) => {
         const repo = repoOf(i);
-        const extraBlobs: FixtureBlob[] = extra.map((bytes) => ({ digest: sha256(bytes) as FixtureBlob['digest'], size: bytes.length, bytes, mediaType: 'application/vnd.oci.image.layer.v1.tar' }));
+        const extraBlobs: FixtureBlob[] = extra.map((bytes) => ({ digest: sha256(bytes), size: bytes.length, bytes, mediaType: 'application/vnd.oci.image.layer.v1.tar' }));
         const blobs = [...extraBlobs, ...image.layers, image.config];
         await Promise.all(blobs.map((b, k) => pushBlob(repo, b, (i + k) % 2 === 0)));
         const manifest = Buffer.from(

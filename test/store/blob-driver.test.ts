@@ -20,14 +20,23 @@ async function* breaksAfter(...parts: Buffer[]): AsyncIterable<Uint8Array> {
   throw new Error('connection reset by peer');
 }
 
-/** A destination that copies what it is given (as the kernel does) and takes `delayMs` to accept each chunk. */
+/**
+ * A destination that takes `delayMs` to accept each chunk and copies it only then, as a socket that sends it
+ * later does: a sender that refilled a buffer before its write completed would show up as corrupt content.
+ */
 function sink(delayMs = 0): { out: Writable; bytes(): Buffer } {
   const chunks: Buffer[] = [];
   const out = new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      chunks.push(Buffer.from(chunk));
-      if (delayMs === 0) callback();
-      else setTimeout(callback, delayMs);
+      if (delayMs === 0) {
+        chunks.push(Buffer.from(chunk));
+        callback();
+        return;
+      }
+      setTimeout(() => {
+        chunks.push(Buffer.from(chunk));
+        callback();
+      }, delayMs);
     },
   });
   return { out, bytes: () => Buffer.concat(chunks) };
