@@ -3,14 +3,17 @@
  * same run, both on loopback with a fresh storage folder for every round.
  *
  *   npm run build && node --import tsx bench/registry.ts [--big-mib 1024] [--tiny 200] [--rounds 3]
- *       [--concurrency 4] [--wrk-seconds 5]
+ *       [--concurrency 4] [--wrk-seconds 5] [--big-pulls 3]
  *
- * Workloads, per server and round: skopeo pushes a `--big-mib` single-layer image and pulls it back to dir:;
- * curl reads that layer's blob to /dev/null (the server's raw streaming rate); skopeo pushes and pulls `--tiny`
- * one-layer images, `--concurrency` processes at a time; wrk GETs a small blob and a manifest with 16 and 64
- * connections. Then the server's peak RSS (VmHWM). Prints the median of each figure for both servers and the
- * ratio Signet / docker-registry: for throughput above 1.0 means Signet is faster; for memory below 2.0 is the
- * target.
+ * In each round both servers run side by side and each workload goes to one and then the other (who goes first
+ * alternates by round), so that a slow spell of the machine falls on both. Workloads: skopeo pushes a `--big-mib`
+ * single-layer image and, after `sync`, pulls it back to dir: `--big-pulls` times into a RAM-backed folder
+ * (/dev/shm where there is one), so that neither the client's disk nor the writeback of the push is timed; curl
+ * reads that layer's blob to /dev/null three times (the server's raw streaming rate); skopeo pushes and pulls
+ * `--tiny` one-layer images, `--concurrency` processes at a time; wrk GETs a small blob and a manifest with 16
+ * and 64 connections. Then each server's peak RSS (VmHWM). Prints the median of every figure over all rounds for
+ * both servers and the ratio Signet / docker-registry: for throughput above 1.0 means Signet is faster; for
+ * memory below 2.0 is the target.
  *
  * Both serve plain HTTP on 127.0.0.1 with request logs off. docker-registry runs without authentication; Signet
  * runs as `npm start` would (SQLite + files) with anonymous pull on, and pushes carry credentials (skopeo's
@@ -29,6 +32,7 @@ const tinyCount = flag('tiny', 200);
 const rounds = flag('rounds', 3);
 const concurrency = flag('concurrency', 4);
 const wrkSeconds = flag('wrk-seconds', 5);
+const bigPulls = flag('big-pulls', 3);
 const signetBin = fileURLToPath(new URL('../dist/cli/signet.js', import.meta.url));
 const signetPassword = 'bench-secret';
 
@@ -145,46 +149,86 @@ function record(figure: Figure, kind: Kind, value: number): void {
   results.get(figure.name)?.[kind].push(value);
 }
 
-async function oneRound(kind: Kind, work: string, big: string, bigBytes: number, tinyDirs: readonly string[], round: number): Promise<void> {
-  const server = kind === 'signet' ? await startSignet() : await startDocker();
-  const out = join(work, `out-${kind}-${round}`);
-  await mkdir(out, { recursive: true });
+/**
+ * One round: both servers run side by side, fresh, and every workload runs against one and then the other
+ * (`order`), so a slow spell of the machine falls on both rather than on whichever happened to be running.
+ */
+async function oneRound(order: readonly Kind[], work: string, big: string, bigBytes: number, tinyDirs: readonly string[], round: number): Promise<void> {
+  const servers = new Map<Kind, Server>();
+  const out = join(work, `out-${round}`);
+  const bigOut = await mkdtemp(join(await ramDir(), 'signet-bench-pull-'));
   try {
-    const bigRef = `docker://${server.host}/bench/big:1`;
-    const push = await wallMs(() => skopeo(['copy', '--quiet', '--dest-tls-verify=false', ...server.pushCreds, `dir:${big}`, bigRef]));
-    record({ name: `push ${bigMiB} MiB image (skopeo)`, unit: 'MB/s' }, kind, bigBytes / 1e6 / (push / 1000));
-    const pull = await wallMs(() => skopeo(['copy', '--quiet', '--src-tls-verify=false', bigRef, `dir:${join(out, 'big')}`]));
-    record({ name: `pull ${bigMiB} MiB image (skopeo)`, unit: 'MB/s' }, kind, bigBytes / 1e6 / (pull / 1000));
+    for (const kind of order) servers.set(kind, kind === 'signet' ? await startSignet() : await startDocker());
+    const each = async (f: (kind: Kind, server: Server) => Promise<void>): Promise<void> => {
+      for (const kind of order) await f(kind, servers.get(kind) as Server);
+    };
+    const bigRef = (server: Server): string => `docker://${server.host}/bench/big:1`;
+    await each(async (kind, server) => {
+      const push = await wallMs(() => skopeo(['copy', '--quiet', '--dest-tls-verify=false', ...server.pushCreds, `dir:${big}`, bigRef(server)]));
+      record({ name: `push ${bigMiB} MiB image (skopeo)`, unit: 'MB/s' }, kind, bigBytes / 1e6 / (push / 1000));
+    });
+    await timed('sync', []);
+    for (let i = 0; i < bigPulls; i++) {
+      await each(async (kind, server) => {
+        await rm(join(bigOut, 'big'), { recursive: true, force: true });
+        const pull = await wallMs(() => skopeo(['copy', '--quiet', '--src-tls-verify=false', bigRef(server), `dir:${join(bigOut, 'big')}`]));
+        record({ name: `pull ${bigMiB} MiB image (skopeo, ${bigPulls} per round)`, unit: 'MB/s' }, kind, bigBytes / 1e6 / (pull / 1000));
+      });
+    }
+    await rm(bigOut, { recursive: true, force: true });
     const layer = await largestBlob(big);
-    const gets: number[] = [];
-    for (let i = 0; i < 3; i++) gets.push(await wallMs(() => timed('curl', ['-sSf', '-o', '/dev/null', `http://${server.host}/v2/bench/big/blobs/sha256:${layer}`])));
-    record({ name: `GET ${bigMiB} MiB blob (curl, median of 3)`, unit: 'MB/s' }, kind, bigBytes / 1e6 / (median(gets) / 1000));
-    await rm(join(out, 'big'), { recursive: true, force: true });
+    for (let i = 0; i < 3; i++) {
+      await each(async (kind, server) => {
+        const get = await wallMs(() => timed('curl', ['-sSf', '-o', '/dev/null', `http://${server.host}/v2/bench/big/blobs/sha256:${layer}`]));
+        record({ name: `GET ${bigMiB} MiB blob (curl, 3 per round)`, unit: 'MB/s' }, kind, bigBytes / 1e6 / (get / 1000));
+      });
+    }
 
-    const tinyPush = await wallMs(() =>
-      pool(tinyDirs.length, concurrency, (i) => skopeo(['copy', '--quiet', '--dest-tls-verify=false', ...server.pushCreds, `dir:${tinyDirs[i]}`, `docker://${server.host}/tiny/img${i}:1`])),
-    );
-    record({ name: `push ${tinyCount} tiny images (skopeo ×${concurrency})`, unit: 'images/s' }, kind, tinyDirs.length / (tinyPush / 1000));
-    const tinyPull = await wallMs(() =>
-      pool(tinyDirs.length, concurrency, (i) => skopeo(['copy', '--quiet', '--src-tls-verify=false', `docker://${server.host}/tiny/img${i}:1`, `dir:${join(out, `tiny-${i}`)}`])),
-    );
-    record({ name: `pull ${tinyCount} tiny images (skopeo ×${concurrency})`, unit: 'images/s' }, kind, tinyDirs.length / (tinyPull / 1000));
+    await each(async (kind, server) => {
+      const tinyPush = await wallMs(() =>
+        pool(tinyDirs.length, concurrency, (i) => skopeo(['copy', '--quiet', '--dest-tls-verify=false', ...server.pushCreds, `dir:${tinyDirs[i]}`, `docker://${server.host}/tiny/img${i}:1`])),
+      );
+      record({ name: `push ${tinyCount} tiny images (skopeo ×${concurrency})`, unit: 'images/s' }, kind, tinyDirs.length / (tinyPush / 1000));
+    });
+    await each(async (kind, server) => {
+      const dest = join(out, kind);
+      await mkdir(dest, { recursive: true });
+      const tinyPull = await wallMs(() =>
+        pool(tinyDirs.length, concurrency, (i) => skopeo(['copy', '--quiet', '--src-tls-verify=false', `docker://${server.host}/tiny/img${i}:1`, `dir:${join(dest, `tiny-${i}`)}`])),
+      );
+      record({ name: `pull ${tinyCount} tiny images (skopeo ×${concurrency})`, unit: 'images/s' }, kind, tinyDirs.length / (tinyPull / 1000));
+    });
 
     const tinyLayer = await largestBlob(tinyDirs[0] as string);
     for (const c of [16, 64]) {
-      record({ name: `GET small blob, wrk ${c} connections`, unit: 'req/s' }, kind, await wrk(`http://${server.host}/v2/tiny/img0/blobs/sha256:${tinyLayer}`, c));
-      record(
-        { name: `GET manifest, wrk ${c} connections`, unit: 'req/s' },
-        kind,
-        await wrk(`http://${server.host}/v2/tiny/img0/manifests/1`, c, ['Accept: application/vnd.oci.image.manifest.v1+json']),
-      );
+      await each(async (kind, server) => {
+        record({ name: `GET small blob, wrk ${c} connections`, unit: 'req/s' }, kind, await wrk(`http://${server.host}/v2/tiny/img0/blobs/sha256:${tinyLayer}`, c));
+      });
+      await each(async (kind, server) => {
+        record(
+          { name: `GET manifest, wrk ${c} connections`, unit: 'req/s' },
+          kind,
+          await wrk(`http://${server.host}/v2/tiny/img0/manifests/1`, c, ['Accept: application/vnd.oci.image.manifest.v1+json']),
+        );
+      });
     }
-    record({ name: 'server peak RSS', unit: 'MiB' }, kind, (await peakRssKiB(server.pid)) / 1024);
+    await each(async (kind, server) => record({ name: 'server peak RSS', unit: 'MiB' }, kind, (await peakRssKiB(server.pid)) / 1024));
   } finally {
-    await server.stop();
+    for (const server of servers.values()) await server.stop();
     await rm(out, { recursive: true, force: true });
+    await rm(bigOut, { recursive: true, force: true });
   }
-  console.error(`measured: ${kind}, round ${round + 1} of ${rounds}`);
+  console.error(`measured: round ${round + 1} of ${rounds}`);
+}
+
+/** A folder in memory for the big pull's output if the machine has one, else the temporary folder. */
+async function ramDir(): Promise<string> {
+  try {
+    if ((await stat('/dev/shm')).isDirectory()) return '/dev/shm';
+  } catch {
+    // no /dev/shm
+  }
+  return tmpdir();
 }
 
 /** The hex name of the largest blob in a dir: image (its layer). */
@@ -213,7 +257,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       // Alternate who goes first so the page cache and the machine's state favour neither.
       const order: Kind[] = round % 2 === 0 ? ['docker-registry', 'signet'] : ['signet', 'docker-registry'];
-      for (const kind of order) await oneRound(kind, work, big, bigBytes, tinyDirs, round);
+      await oneRound(order, work, big, bigBytes, tinyDirs, round);
     }
     const lines: string[][] = [['workload', 'docker-registry', 'signet', 'ratio signet/docker-registry']];
     for (const f of figures) {
@@ -225,7 +269,7 @@ async function main(): Promise<void> {
       lines.push([f.name, show(d), show(s), (s / d).toFixed(2)]);
     }
     printTable(lines);
-    console.log(`(medians of ${rounds} round${rounds === 1 ? '' : 's'}; rates: above 1.0 means Signet is faster; memory: target ≤ 2.0)`);
+    console.log(`(medians over ${rounds} round${rounds === 1 ? '' : 's'}; rates: above 1.0 means Signet is faster; memory: target ≤ 2.0)`);
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -16,6 +16,7 @@ import { finished } from 'node:stream/promises';
 import { digestAlgorithm, isDigest, type Digest } from '../core/index.js';
 import { fsyncDir, isErrnoCode, remainderAfter } from '../transports/index.js';
 import { StoreError } from './errors.js';
+import { SendReader } from './send-reader.js';
 import { isUploadId, storePaths, type StorePaths } from './paths.js';
 
 export interface ByteRange {
@@ -87,6 +88,8 @@ const sendBuffers = 4;
 const smallBlobBytes = 64 * 1024;
 /** Memory for small blobs (configs, signatures, tiny layers) kept across requests. */
 const smallBlobCacheBytes = 32 * 1024 * 1024;
+/** Whether sends read in the calling thread or the thread pool is a property of the disk, so one per process. */
+const processSendReader = new SendReader();
 
 interface HashState {
   hash: Hash;
@@ -106,8 +109,12 @@ export class FsBlobDriver implements BlobDriver {
   readonly #small = new Map<Digest, Buffer>();
   #smallBytes = 0;
 
-  constructor(root: string) {
+  readonly #sendReader: SendReader;
+
+  /** `sendReader`: how large blobs are read while they are sent; by default one shared by the whole process. */
+  constructor(root: string, options: { sendReader?: SendReader } = {}) {
     this.paths = storePaths(root);
+    this.#sendReader = options.sendReader ?? processSendReader;
   }
 
   async init(): Promise<void> {
@@ -145,7 +152,7 @@ export class FsBlobDriver implements BlobDriver {
         const start = range?.start ?? 0;
         const end = range?.end ?? size - 1;
         if (end >= size) throw new Error(`stored blob ${digest} has ${size} bytes, too few for bytes ${start}-${end}`);
-        return new FileRangeContent(handle, start, end - start + 1, digest);
+        return new FileRangeContent(handle, start, end - start + 1, digest, this.#sendReader);
       }
       // Small (configs, signatures, tiny layers): read whole in one call, checked against the digest that names
       // it, kept for the next request.
@@ -396,10 +403,12 @@ class FileRangeContent implements BlobContent {
   readonly #handle: FileHandle;
   readonly #start: number;
   readonly #digest: Digest;
+  readonly #reader: SendReader;
   #closed = false;
 
-  constructor(handle: FileHandle, start: number, length: number, digest: Digest) {
+  constructor(handle: FileHandle, start: number, length: number, digest: Digest, reader: SendReader) {
     this.#handle = handle;
+    this.#reader = reader;
     this.#start = start;
     this.length = length;
     this.#digest = digest;
@@ -447,7 +456,8 @@ class FileRangeContent implements BlobContent {
           await new Promise<void>((resolve) => (waiting = resolve));
           continue;
         }
-        const { bytesRead } = await this.#handle.read(buf, 0, Math.min(buf.length, end - position), position);
+        const read = this.#reader.read(this.#handle.fd, buf, Math.min(buf.length, end - position), position);
+        const bytesRead = typeof read === 'number' ? read : await read;
         if (bytesRead === 0) throw new Error(`stored blob ${this.#digest} ended after ${position} bytes, short of its recorded size`);
         position += bytesRead;
         const chunk = buf;

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { Digest } from '../../src/core/index.js';
-import { FsBlobDriver, isUploadId, storePaths, type BlobContent } from '../../src/store/index.js';
+import { FsBlobDriver, SendReader, isUploadId, storePaths, type BlobContent } from '../../src/store/index.js';
+import { readSync } from 'node:fs';
 import { pseudoRandomBytes } from '../fixtures/images.js';
 import { expectCodeAsync } from '../helpers/expect-code.js';
 import { sha256 } from '../helpers/registry-http.js';
@@ -123,6 +124,31 @@ describe('FsBlobDriver', () => {
     await driver.commitUpload(id, digest);
     assert.deepEqual(await readAll(await driver.readBlob(digest), 5), content);
     assert.deepEqual(await readAll(await driver.readBlob(digest, { start: 1, end: content.length - 2 }), 2), content.subarray(1, content.length - 1));
+  });
+
+  it('a large blob is sent intact when a slow read moves the rest of the send from the calling thread to the thread pool', async () => {
+    const content = pseudoRandomBytes('pool', 6 * 1024 * 1024 + 3);
+    let t = 0;
+    let inlineReads = 0;
+    const reader = new SendReader({
+      now: () => t,
+      readSync: (fd, b, o, l, p) => {
+        inlineReads++;
+        if (inlineReads === 2) t += 50;
+        return readSync(fd, b, o, l, p);
+      },
+    });
+    const d = new FsBlobDriver(root, { sendReader: reader });
+    const id = await d.createUpload();
+    await d.appendUpload(id, 0, chunksOf(content));
+    const digest = sha256(content);
+    await d.commitUpload(id, digest);
+    assert.deepEqual(await readAll(await d.readBlob(digest), 2), content);
+    assert.equal(inlineReads, 2, 'reads after the slow one go through the thread pool');
+    assert.equal(reader.inline, false);
+    t += 60_000;
+    assert.deepEqual(await readAll(await d.readBlob(digest, { start: 7, end: content.length - 1 })), content.subarray(7));
+    assert.equal(inlineReads, 2 + Math.ceil((content.length - 7) / (1024 * 1024)), 'after the back-off every read is inline again');
   });
 
   it('a destination that closes early fails the send, and the blob can be read again', async () => {
