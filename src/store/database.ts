@@ -59,7 +59,7 @@ export async function openDatabase(url: string): Promise<OpenedDatabase> {
  * Kysely asks better-sqlite3 to prepare every query it runs; a registry runs the same few dozen queries all day, so
  * each is prepared once and kept (queries run one at a time on the one connection, none streamed).
  */
-function withStatementCache(database: SqliteConnection, capacity = 256): SqliteDatabase {
+export function withStatementCache(database: SqliteConnection, capacity = 256): SqliteDatabase {
   const statements = new Map<string, Statement>();
   return {
     close: () => {
